@@ -1,8 +1,9 @@
 """The one place where the pipeline's configuration lives.
 
-Every value a deployment may change is read from an environment variable, with a default that runs the
-whole pipeline on one laptop: a DuckDB file and a Parquet lake under ``data/``, the mock APIs on
-127.0.0.1, Spark in local mode. docker-compose.yml sets the same variables for the distributed stack.
+Every value a deployment may change is read from an environment variable, with a default that
+runs the whole pipeline on one laptop: a DuckDB file and a Parquet lake under ``data/``, the mock
+APIs on 127.0.0.1, Spark in local mode. docker-compose.yml sets the same variables for the
+distributed stack.
 
 Secrets (the MailChimp key, the HubSpot token) default to the mock's development credentials, which
 are not secret; point ``MAILCHIMP_BASE_URL`` / ``HUBSPOT_BASE_URL`` at the real APIs and set real

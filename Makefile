@@ -1,0 +1,45 @@
+# The project's verbs. Each one installs what it needs first (uv, then the locked environment).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# uv must use this machine's Python, never download one.
+export UV_PYTHON_DOWNLOADS := never
+UV_VERSION := 0.13.9
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+RUN := $(UV) run --locked --no-sync
+
+.PHONY: help install run test lint format check clean
+
+help: ## Show the verbs
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(CURDIR)/.tools/bin/uv:
+	@echo "uv not found: installing uv $(UV_VERSION) into .tools/"
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+.venv/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked
+	@touch $@
+
+install: .venv/.installed ## Install the locked environment (uv sync --locked)
+
+run: install ## Run the whole pipeline end to end through Airflow, then print a summary
+	$(RUN) pipeline run
+
+test: install lint ## Run the test suite
+	$(RUN) pytest
+
+lint: install ## ruff (lint and format check)
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+format: install ## Format the code
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+check: install ## Data-quality checks against the existing warehouse
+	$(RUN) pipeline check
+
+clean: ## Remove generated data (warehouse, lake, Airflow DB, logs)
+	rm -rf data

@@ -1,0 +1,108 @@
+"""
+### Campaign pipeline: which campaigns bring pipeline and revenue?
+
+One run, end to end:
+
+1. **extract_load_mailchimp**, **extract_load_hubspot**: the Airbyte sources read the APIs (the mock
+   APIs by default) and `destination-duckdb` lands them in `raw_mailchimp` / `raw_hubspot`.
+2. **check_raw**: Great Expectations on the raw tables; a failure stops everything downstream.
+3. **land_bronze** -> **build_silver**: email activity goes to the lake (bronze Parquet), and the
+   Spark job types and deduplicates it into silver, partitioned by event date.
+4. **build_warehouse**: `dbt build` (staging, intermediate, marts and their tests), reading
+   the lake.
+5. **check_marts**: Great Expectations on the marts.
+
+Every task is a thin call of a step in `pipeline/steps.py` (the CLI calls the same steps),
+idempotent for its logical date. DuckDB allows one writing process, so every task that writes
+the warehouse takes the one-slot pool `duckdb_writer`, and one run at a time is allowed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from airflow.sdk import dag, get_current_context, task
+
+WAREHOUSE_WRITER_POOL = "duckdb_writer"
+
+DEFAULT_ARGS = {
+    "owner": "data-engineering",
+    "retries": 1,
+    "retry_delay": timedelta(seconds=15),
+    "execution_timeout": timedelta(minutes=30),
+}
+
+
+def _run_id() -> str:
+    """The pipeline's run id: given by `pipeline run` in the run's conf, else Airflow's own."""
+    context = get_current_context()
+    conf = context["dag_run"].conf or {}
+    return conf.get("pipeline_run_id") or context["run_id"]
+
+
+def _run_date() -> date:
+    context = get_current_context()
+    moment = context.get("logical_date") or context["dag_run"].run_after
+    return moment.date()
+
+
+@dag(
+    dag_id="campaign_pipeline",
+    schedule="@daily",
+    start_date=datetime(2026, 1, 1, tzinfo=UTC),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    doc_md=__doc__,
+    tags=["elt", "mailchimp", "hubspot", "dbt", "spark", "great-expectations"],
+)
+def campaign_pipeline():
+    @task(pool=WAREHOUSE_WRITER_POOL)
+    def extract_load_mailchimp() -> dict:
+        from pipeline.steps import extract_load, run_step
+
+        return run_step(_run_id(), "extract_load_mailchimp", extract_load, source="mailchimp")
+
+    @task(pool=WAREHOUSE_WRITER_POOL)
+    def extract_load_hubspot() -> dict:
+        from pipeline.steps import extract_load, run_step
+
+        return run_step(_run_id(), "extract_load_hubspot", extract_load, source="hubspot")
+
+    @task
+    def check_raw() -> dict:
+        from pipeline.steps import check_raw, run_step
+
+        return run_step(_run_id(), "check_raw", check_raw)
+
+    @task
+    def land_bronze() -> dict:
+        from pipeline.steps import land_bronze, run_step
+
+        return run_step(_run_id(), "land_bronze", land_bronze, run_date=_run_date())
+
+    @task
+    def build_silver() -> dict:
+        from pipeline.steps import build_silver, run_step
+
+        return run_step(_run_id(), "build_silver", build_silver, run_date=_run_date())
+
+    @task(pool=WAREHOUSE_WRITER_POOL)
+    def build_warehouse() -> dict:
+        from pipeline.steps import build_warehouse, run_step
+
+        return run_step(_run_id(), "build_warehouse", build_warehouse)
+
+    @task
+    def check_marts() -> dict:
+        from pipeline.steps import check_marts, run_step
+
+        return run_step(_run_id(), "check_marts", check_marts)
+
+    loaded = [extract_load_mailchimp(), extract_load_hubspot()]
+    checked = check_raw()
+    loaded >> checked
+    checked >> land_bronze() >> build_silver() >> build_warehouse() >> check_marts()
+
+
+campaign_pipeline()

@@ -1,0 +1,276 @@
+"""Run an Airbyte sync: ``source read | destination write``, the way the Airbyte platform does.
+
+The source and the destination are separate processes that speak the Airbyte protocol (JSON lines
+on stdout/stdin). Between them sits the orchestrator, which is this module:
+
+* RECORD and STATE messages go from the source to the destination;
+* LOG and TRACE messages from either side are logged, and a source's error TRACE becomes the
+  sync's failure cause;
+* a STATE message that comes back out of the destination has been committed there, so only then is
+  it persisted as the connection's state; a crash therefore resumes from committed state.
+
+The connectors are console scripts installed in this project's environment; the same commands
+run any Airbyte connector image's entrypoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+log = logging.getLogger(__name__)
+
+
+class SyncError(RuntimeError):
+    """A sync failed: the message says which side and why (never with credentials in it)."""
+
+
+@dataclass
+class SyncResult:
+    source: str
+    records_per_stream: dict[str, int] = field(default_factory=dict)
+    state_messages: int = 0
+
+    @property
+    def records(self) -> int:
+        return sum(self.records_per_stream.values())
+
+
+def connector_command(name: str) -> list[str]:
+    """The command line of a connector installed as a console script in this environment."""
+    beside_python = Path(sys.executable).with_name(name)
+    found = str(beside_python) if beside_python.exists() else shutil.which(name)
+    if not found:
+        raise SyncError(f"connector {name!r} is not installed (run `make install`)")
+    return [found]
+
+
+@contextmanager
+def private_files(**documents: Any) -> Iterator[dict[str, Path]]:
+    """Write JSON documents (configs hold credentials) to a private folder, deleted after."""
+    with tempfile.TemporaryDirectory(prefix="airbyte-") as folder:
+        os.chmod(folder, 0o700)
+        paths = {}
+        for name, document in documents.items():
+            path = Path(folder) / f"{name}.json"
+            path.write_bytes(orjson.dumps(document))
+            path.chmod(0o600)
+            paths[name] = path
+        yield paths
+
+
+def run_protocol_command(command: list[str], *args: str) -> list[dict[str, Any]]:
+    """Run a short connector command (spec, check, discover) and return its protocol messages."""
+    completed = subprocess.run([*command, *args], capture_output=True, check=False)
+    messages = [_parse(line) for line in completed.stdout.splitlines() if line.startswith(b"{")]
+    errors = [m for m in messages if m.get("type") == "TRACE" and "error" in m.get("trace", {})]
+    if completed.returncode != 0 or errors:
+        cause = errors[0]["trace"]["error"]["message"] if errors else completed.stderr[-500:]
+        raise SyncError(f"{command[0].rsplit('/', 1)[-1]} {args[0]} failed: {cause}")
+    return messages
+
+
+def discover(source: str, config: dict[str, Any]) -> dict[str, Any]:
+    """The source's catalog (``discover``)."""
+    with private_files(config=config) as files:
+        messages = run_protocol_command(
+            connector_command(source), "discover", "--config", str(files["config"])
+        )
+    catalogs = [m["catalog"] for m in messages if m.get("type") == "CATALOG"]
+    if not catalogs:
+        raise SyncError(f"{source} discover returned no catalog")
+    return catalogs[0]
+
+
+def configure_catalog(catalog: dict[str, Any], streams: list[str] | None = None) -> dict[str, Any]:
+    """Select streams and sync modes: full refresh, overwritten in the destination at the end."""
+    configured = []
+    for stream in catalog["streams"]:
+        if streams is not None and stream["name"] not in streams:
+            continue
+        configured.append(
+            {
+                "stream": stream,
+                "sync_mode": "full_refresh",
+                "destination_sync_mode": "overwrite",
+                "primary_key": stream.get("source_defined_primary_key", []),
+                "cursor_field": stream.get("default_cursor_field", []),
+            }
+        )
+    return {"streams": configured}
+
+
+def run_sync(
+    source: str,
+    source_config: dict[str, Any],
+    destination_config: dict[str, Any],
+    catalog: dict[str, Any],
+    state_path: Path,
+) -> SyncResult:
+    """Pipe ``source read`` into ``destination-duckdb write`` and persist the committed state."""
+    state = orjson.loads(state_path.read_bytes()) if state_path.exists() else None
+    result = SyncResult(source=source)
+    with private_files(
+        source_config=source_config,
+        destination_config=destination_config,
+        catalog=catalog,
+        **({"state": state} if state is not None else {}),
+    ) as files:
+        read_args = ["read", "--config", str(files["source_config"])]
+        read_args += ["--catalog", str(files["catalog"])]
+        if "state" in files:
+            read_args += ["--state", str(files["state"])]
+        write_args = ["write", "--config", str(files["destination_config"])]
+        write_args += ["--catalog", str(files["catalog"])]
+
+        folder = files["source_config"].parent
+        with (
+            (folder / "source.stderr").open("w+b") as source_stderr_file,
+            (folder / "destination.stderr").open("w+b") as destination_stderr_file,
+        ):
+            # stderr goes to files: a pipe nobody drains could fill up and block a connector.
+            destination = subprocess.Popen(
+                [*connector_command("destination-duckdb"), *write_args],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=destination_stderr_file,
+            )
+            source_process = subprocess.Popen(
+                [*connector_command(source), *read_args],
+                stdout=subprocess.PIPE,
+                stderr=source_stderr_file,
+            )
+            committed: list[dict[str, Any]] = []
+            destination_errors: list[str] = []
+            reader = threading.Thread(
+                target=_collect_destination_output,
+                args=(destination.stdout, committed, destination_errors),
+                daemon=True,
+            )
+            reader.start()
+            try:
+                source_errors = _pump(source_process.stdout, destination.stdin, result)
+            except BrokenPipeError:
+                # The destination died: stop the source; the destination's error says why.
+                source_process.kill()
+                source_errors = []
+            source_code = source_process.wait()
+            with suppress(BrokenPipeError):
+                destination.stdin.close()
+            destination_code = destination.wait()
+            reader.join()
+            source_stderr = _tail(source_stderr_file)
+            destination_stderr = _tail(destination_stderr_file)
+
+    # Persist what the destination committed, even if the sync failed later: a rerun resumes there.
+    if committed:
+        _save_state(state_path, committed)
+    result.state_messages = len(committed)
+
+    # The destination first: when it dies, the source is stopped and fails only because of it.
+    if destination_errors or destination_code != 0:
+        cause = destination_errors[0] if destination_errors else destination_stderr[-500:]
+        raise SyncError(f"destination-duckdb write failed: {cause}")
+    if source_errors or source_code != 0:
+        cause = source_errors[0] if source_errors else source_stderr[-500:]
+        raise SyncError(f"{source} read failed: {cause}")
+    return result
+
+
+# A record line is forwarded without parsing it whole: only its head is looked at.
+_RECORD_HEADS = (b'{"type":"RECORD"', b'{"type": "RECORD"')
+
+
+def _pump(source_out, destination_in, result: SyncResult) -> list[str]:
+    """Forward records and state to the destination; log the rest; return the source's errors."""
+    errors: list[str] = []
+    counts = result.records_per_stream
+    for line in source_out:
+        if line.startswith(_RECORD_HEADS):
+            destination_in.write(line)
+            stream = _record_stream(line)
+            counts[stream] = counts.get(stream, 0) + 1
+            continue
+        if not line.startswith(b"{"):
+            continue
+        message = _parse(line)
+        kind = message.get("type")
+        if kind == "STATE":
+            destination_in.write(line)
+        elif kind == "RECORD":
+            destination_in.write(line)
+            stream = message["record"]["stream"]
+            counts[stream] = counts.get(stream, 0) + 1
+        elif kind == "TRACE" and "error" in message.get("trace", {}):
+            errors.append(message["trace"]["error"].get("message", "unknown error"))
+        elif kind == "LOG":
+            _log_connector(message["log"])
+    return errors
+
+
+def _record_stream(line: bytes) -> str:
+    """The stream name of a record line (``"stream":"name"``), read without parsing the record."""
+    start = line.find(b'"stream":')
+    start = line.index(b'"', start + 9) + 1
+    return line[start : line.index(b'"', start)].decode()
+
+
+def _collect_destination_output(out, committed: list[dict[str, Any]], errors: list[str]) -> None:
+    for line in out:
+        if not line.startswith(b"{"):
+            continue
+        message = _parse(line)
+        kind = message.get("type")
+        if kind == "STATE":
+            committed.append(message["state"])
+        elif kind == "TRACE" and "error" in message.get("trace", {}):
+            errors.append(message["trace"]["error"].get("message", "unknown error"))
+        elif kind == "LOG":
+            _log_connector(message["log"])
+
+
+def _log_connector(entry: dict[str, Any]) -> None:
+    level = getattr(logging, str(entry.get("level", "INFO")).upper(), logging.INFO)
+    # Connector INFO chatter is debug for us; warnings and errors stay visible.
+    log.log(logging.DEBUG if level <= logging.INFO else level, "%s", entry.get("message", ""))
+
+
+def _save_state(state_path: Path, committed: list[dict[str, Any]]) -> None:
+    """Keep the latest committed state per stream (per-stream state), written atomically."""
+    latest: dict[str, dict[str, Any]] = {}
+    for message in committed:
+        if message.get("type") == "STREAM":
+            descriptor = message["stream"]["stream_descriptor"]
+            key = f"{descriptor.get('namespace') or ''}.{descriptor['name']}"
+            latest[key] = message
+        elif message.get("type") == "GLOBAL":
+            latest["__global__"] = message
+    state_path.parent.mkdir(parents=True, exist_ok=True)
+    partial = state_path.with_suffix(".tmp")
+    partial.write_bytes(orjson.dumps(list(latest.values()), option=orjson.OPT_INDENT_2))
+    partial.replace(state_path)
+
+
+def _tail(file, size: int = 2000) -> str:
+    file.seek(0, os.SEEK_END)
+    file.seek(max(0, file.tell() - size))
+    return file.read().decode(errors="replace").strip()
+
+
+def _parse(line: bytes) -> dict[str, Any]:
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return {}

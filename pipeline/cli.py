@@ -1,0 +1,174 @@
+"""``pipeline``: the command line of the project.
+
+``pipeline run`` runs everything through Airflow (what ``make run`` does). The other commands
+run one step alone, calling the same step functions as the DAG's tasks.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    help="Run the campaign pipeline, or one of its steps.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console(stderr=True)
+
+Scale = Annotated[
+    int | None, typer.Option(help="People in the mock's world (env MOCK_SCALE).", min=10)
+]
+Seed = Annotated[int | None, typer.Option(help="Seed of the mock's world (env MOCK_SEED).")]
+RunDate = Annotated[
+    datetime | None,
+    typer.Option(formats=["%Y-%m-%d"], help="Logical date of the run (default: today, UTC)."),
+]
+
+
+def _configure(scale: int | None = None, seed: int | None = None, verbose: bool = False) -> None:
+    # Options override the environment, which is where every step reads its configuration.
+    if scale is not None:
+        os.environ["MOCK_SCALE"] = str(scale)
+    if seed is not None:
+        os.environ["MOCK_SEED"] = str(seed)
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _new_run_id() -> str:
+    return "cli__" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+
+
+def _run_date(value: datetime | None) -> date:
+    return value.date() if value else datetime.now(UTC).date()
+
+
+def _step(name: str, step, **kwargs) -> dict:
+    """Run one step from the command line: one-line errors, metrics printed as JSON."""
+    from pipeline.steps import run_step
+
+    try:
+        with console.status(f"{name}…"):
+            metrics = run_step(_new_run_id(), name, step, **kwargs)
+    except Exception as error:  # every step error is reported the same way
+        console.print(f"[red]error[/red] {name}: {error}")
+        raise typer.Exit(1) from None
+    sys.stdout.write(orjson.dumps(metrics, default=str, option=orjson.OPT_INDENT_2).decode())
+    sys.stdout.write("\n")
+    return metrics
+
+
+@app.command()
+def run(
+    scale: Scale = None,
+    seed: Seed = None,
+    logical_date: RunDate = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Run the whole pipeline through Airflow, with the mock APIs running, then print a summary."""
+    _configure(scale, seed, verbose)
+    from pipeline import services
+    from pipeline.config import get_settings
+    from pipeline.summary import print_summary, summarize
+
+    settings = get_settings()
+    run_id = _new_run_id()
+    started = time.monotonic()
+    try:
+        with services.mock_apis(settings):
+            console.print(
+                f"mock APIs at {settings.mock_url} "
+                f"(seed {settings.mock_seed}, scale {settings.mock_scale})"
+            )
+            with console.status("running the Airflow DAG campaign_pipeline (airflow dags test)…"):
+                log_file = services.run_dag(settings, _run_date(logical_date), run_id)
+    except services.ServiceError as error:
+        console.print(f"[red]error[/red] {error}")
+        raise typer.Exit(1) from None
+    summary = summarize(settings, run_id)
+    summary["seconds"] = round(time.monotonic() - started, 1)
+    (settings.runs_dir / f"{run_id}.summary.json").write_bytes(
+        orjson.dumps(summary, option=orjson.OPT_INDENT_2)
+    )
+    print_summary(summary, Console())
+    console.print(
+        f"[green]done[/green] in {summary['seconds']}s; warehouse {settings.warehouse_path}, "
+        f"lake {settings.lake_root}, Airflow log {log_file}"
+    )
+
+
+@app.command()
+def sync(
+    source: Annotated[str, typer.Argument(help="mailchimp or hubspot")],
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Extract one source and load it into its raw schema (the mock APIs must be running)."""
+    _configure(verbose=verbose)
+    from pipeline.steps import extract_load
+
+    _step(f"extract_load_{source}", extract_load, source=source)
+
+
+@app.command()
+def lake(run_date: RunDate = None) -> None:
+    """Land raw email activity in bronze and build silver with the Spark job."""
+    _configure()
+    from pipeline.steps import build_silver, land_bronze
+
+    _step("land_bronze", land_bronze, run_date=_run_date(run_date))
+    _step("build_silver", build_silver, run_date=_run_date(run_date))
+
+
+@app.command()
+def transform() -> None:
+    """Build the warehouse with dbt (staging, intermediate, marts, tests)."""
+    _configure()
+    from pipeline.steps import build_warehouse
+
+    _step("build_warehouse", build_warehouse)
+
+
+@app.command()
+def check(
+    layer: Annotated[str, typer.Argument(help="raw, marts or all")] = "all",
+) -> None:
+    """Run the Great Expectations checks; exits non-zero when one fails."""
+    _configure()
+    from pipeline.steps import check_marts, check_raw
+
+    if layer not in {"raw", "marts", "all"}:
+        console.print(f"[red]error[/red] layer must be raw, marts or all, not {layer!r}")
+        raise typer.Exit(2)
+    if layer in {"raw", "all"}:
+        _step("check_raw", check_raw)
+    if layer in {"marts", "all"}:
+        _step("check_marts", check_marts)
+
+
+@app.command()
+def summary() -> None:
+    """Print the rows per table of the warehouse."""
+    _configure()
+    from pipeline.config import get_settings
+    from pipeline.summary import print_summary, summarize
+
+    print_summary(summarize(get_settings(), run_id="(tables only)"), Console())
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

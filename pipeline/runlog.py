@@ -1,0 +1,51 @@
+"""A run's log: one JSON line per step with its status, duration and what it produced.
+
+Steps run in different processes (Airflow tasks, CLI commands), so the log is a file per run under
+``data/runs/``. The end-of-run summary reads it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+
+def log_path(runs_dir: Path, run_id: str) -> Path:
+    # Airflow run ids hold ':' and '+'; keep file names portable.
+    return runs_dir / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', run_id)}.jsonl"
+
+
+@contextmanager
+def timed_step(runs_dir: Path, run_id: str, name: str) -> Iterator[dict[str, Any]]:
+    """Time a step and append its entry; the body fills in the yielded dict with its metrics."""
+    metrics: dict[str, Any] = {}
+    started = time.time()
+    status = "failed"
+    try:
+        yield metrics
+        status = "success"
+    finally:
+        entry = {
+            "step": name,
+            "status": status,
+            "started_at": started,
+            "seconds": round(time.time() - started, 3),
+            "metrics": metrics,
+        }
+        path = log_path(runs_dir, run_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("ab") as file:
+            file.write(orjson.dumps(entry, default=str) + b"\n")
+
+
+def read_steps(runs_dir: Path, run_id: str) -> list[dict[str, Any]]:
+    path = log_path(runs_dir, run_id)
+    if not path.exists():
+        return []
+    return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
