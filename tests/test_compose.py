@@ -1,0 +1,109 @@
+"""docker-compose.yml agrees with the code (no Docker engine here, so it is checked statically)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+PROJECT = Path(__file__).resolve().parent.parent
+COMPOSE = yaml.safe_load((PROJECT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+PYPROJECT = tomllib.loads((PROJECT / "pyproject.toml").read_text())
+CONSOLE_SCRIPTS = set(PYPROJECT["project"]["scripts"])
+AIRFLOW_COMMANDS = {"api-server", "scheduler", "dag-processor", "triggerer", "db", "pools", "jobs"}
+
+
+def _command(service: dict) -> list[str]:
+    command = service.get("command", [])
+    return command.split() if isinstance(command, str) else list(command)
+
+
+def test_the_whole_stack_is_there():
+    expected = {
+        "postgres",
+        "mock-apis",
+        "airflow-init",
+        "airflow-apiserver",
+        "airflow-scheduler",
+        "airflow-dag-processor",
+        "airflow-triggerer",
+        "spark-master",
+        "spark-worker",
+    }
+    assert expected <= set(SERVICES)
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_commands_run_programs_that_exist(name):
+    command = _command(SERVICES[name])
+    if not command:
+        assert "image" in SERVICES[name], f"{name} has neither a command nor an image"
+        return
+    program = command[0]
+    if program == "bash":
+        script = command[-1]
+        for airflow_verb in re.findall(r"airflow (\S+)", script):
+            assert airflow_verb in AIRFLOW_COMMANDS, airflow_verb
+    elif program == "airflow":
+        assert command[1] in AIRFLOW_COMMANDS
+    elif program == "spark-class":
+        # pyspark's own launcher: the master/worker classes of the same Spark the driver uses.
+        assert command[1].startswith("org.apache.spark.deploy.")
+    else:
+        assert program in CONSOLE_SCRIPTS, f"{name}: {program} is not a console script"
+
+
+def test_published_ports_are_loopback_only():
+    for name, service in SERVICES.items():
+        for port in service.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} beyond loopback"
+
+
+def test_mock_port_matches_the_base_urls():
+    mock = SERVICES["mock-apis"]
+    port = _command(mock)[_command(mock).index("--port") + 1]
+    env = SERVICES["airflow-scheduler"]["environment"]
+    assert env["MAILCHIMP_BASE_URL"] == f"http://mock-apis:{port}/3.0"
+    assert env["HUBSPOT_BASE_URL"] == f"http://mock-apis:{port}"
+    assert env["SPARK_MASTER"] == "spark://spark-master:7077"
+    assert "--port" in _command(SERVICES["spark-master"])
+
+
+def test_environment_names_are_read_by_the_code():
+    """Every project variable compose sets is one the configuration module reads."""
+    code = (PROJECT / "pipeline" / "config.py").read_text()
+    for name, service in SERVICES.items():
+        for variable in service.get("environment", {}):
+            if variable.startswith(("AIRFLOW", "POSTGRES_")):
+                continue
+            assert f'"{variable}"' in code, f"{name} sets {variable}, which nothing reads"
+
+
+def test_mounted_paths_exist_and_match_the_image():
+    dockerfile = (PROJECT / "docker" / "Dockerfile").read_text()
+    assert "WORKDIR /opt/project" in dockerfile
+    for name, service in SERVICES.items():
+        build = service.get("build")
+        if build:
+            assert (PROJECT / build["context"] / build["dockerfile"]).exists(), name
+        for volume in service.get("volumes", []):
+            source, target = volume.split(":")[:2]
+            if source.startswith("./"):
+                assert target.startswith("/opt/project/"), (name, volume)
+                if source != "./data":  # data/ is made by the first run
+                    assert (PROJECT / source).exists(), (name, volume)
+
+
+def test_airflow_runs_on_postgres_with_the_local_executor():
+    env = SERVICES["airflow-scheduler"]["environment"]
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql")
+    assert env["AIRFLOW__CORE__DAGS_FOLDER"] == "/opt/project/dags"
+    deploy = PYPROJECT["dependency-groups"]["deploy"]
+    assert any(line.startswith("apache-airflow-providers-postgres") for line in deploy)
+    for name in ("postgres", "mock-apis", "airflow-apiserver", "spark-master"):
+        assert "healthcheck" in SERVICES[name], name
