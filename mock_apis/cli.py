@@ -1,0 +1,82 @@
+"""``mock-apis``: serve the mock APIs, or print the ground truth of a world without a server."""
+
+from typing import Annotated
+
+import orjson
+import typer
+
+from mock_apis.truth import DEFAULT_ATTRIBUTION_WINDOW_DAYS, truth
+from mock_apis.world import World
+
+app = typer.Typer(
+    help="Mock MailChimp v3 and HubSpot CRM v3 APIs over a deterministic synthetic world.",
+    add_completion=False,
+    no_args_is_help=False,
+)
+
+Host = Annotated[
+    str, typer.Option(envvar="MOCK_HOST", help="Interface to bind (loopback by default).")
+]
+Port = Annotated[int, typer.Option(envvar="MOCK_PORT", help="TCP port.")]
+Seed = Annotated[int, typer.Option(envvar="MOCK_SEED", help="Seed of the synthetic world.")]
+Scale = Annotated[
+    int, typer.Option(envvar="MOCK_SCALE", min=1, help="People in the world at the default now.")
+]
+DaysAdvanced = Annotated[
+    int, typer.Option(min=0, help="Move the simulated now this many days past the anchor.")
+]
+
+
+def _serve(host: str, port: int, seed: int, scale: int, days_advanced: int) -> None:
+    import uvicorn  # only the serving path needs it
+
+    from mock_apis.server import create_app
+
+    world = World(seed=seed, scale=scale, days_advanced=days_advanced)
+    print(f"mock-apis serving http://{host}:{port} (seed={seed}, scale={scale})", flush=True)
+    # Quiet: no access log (it would print every request), warnings and errors only.
+    uvicorn.run(create_app(world), host=host, port=port, log_level="warning", access_log=False)
+
+
+@app.callback(invoke_without_command=True)
+def default(
+    ctx: typer.Context,
+    host: Host = "127.0.0.1",
+    port: Port = 8765,
+    seed: Seed = 42,
+    scale: Scale = 2000,
+    days_advanced: DaysAdvanced = 0,
+) -> None:
+    """With no subcommand, serve."""
+    if ctx.invoked_subcommand is None:
+        _serve(host, port, seed, scale, days_advanced)
+
+
+@app.command()
+def serve(
+    host: Host = "127.0.0.1",
+    port: Port = 8765,
+    seed: Seed = 42,
+    scale: Scale = 2000,
+    days_advanced: DaysAdvanced = 0,
+) -> None:
+    """Serve the mock APIs until interrupted."""
+    _serve(host, port, seed, scale, days_advanced)
+
+
+@app.command("truth")
+def print_truth(
+    seed: Seed = 42,
+    scale: Scale = 2000,
+    days_advanced: DaysAdvanced = 0,
+    attribution_window_days: int = DEFAULT_ATTRIBUTION_WINDOW_DAYS,
+    keys: Annotated[bool, typer.Option(help="Include the primary keys of every stream.")] = False,
+) -> None:
+    """Print the ground truth of a world as JSON."""
+    world = World(seed=seed, scale=scale, days_advanced=days_advanced)
+    document = truth(world, attribution_window_days, keys)
+    typer.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,315 @@
+"""The world rendered as HubSpot CRM v3 objects (contacts, companies, deals) and their property
+catalog.
+
+Shapes follow the real API (see /work/shared/reference/hubspot-api.md): every property value is a
+string or null, numbers included; datetimes are ISO with milliseconds and ``Z``; ids are numeric
+strings.
+"""
+
+import struct
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from mock_apis.model import CLOSED_LOST, CLOSED_WON, DEAL_STAGES, Deal
+from mock_apis.pools import INDUSTRIES
+from mock_apis.rng import chance, digest, key, pick
+from mock_apis.timeline import DAY, hubspot_time
+from mock_apis.world import COMPANY_ID_BASE, Kind, World
+
+Record = dict[str, Any]
+Properties = dict[str, str | None]
+
+CONTACTS, COMPANIES, DEALS = "contacts", "companies", "deals"
+# Every name the API accepts for each object type, as in /crm/v3/objects/{type}.
+OBJECT_TYPES = {
+    "contacts": CONTACTS,
+    "contact": CONTACTS,
+    "0-1": CONTACTS,
+    "companies": COMPANIES,
+    "company": COMPANIES,
+    "0-2": COMPANIES,
+    "deals": DEALS,
+    "deal": DEALS,
+    "0-3": DEALS,
+}
+SINGULAR = {CONTACTS: "contact", COMPANIES: "company", DEALS: "deal"}
+
+LIFECYCLE_STAGES = (
+    "subscriber",
+    "lead",
+    "marketingqualifiedlead",
+    "salesqualifiedlead",
+    "opportunity",
+    "customer",
+    "evangelist",
+    "other",
+)
+LEAD_STATUSES = ("NEW", "OPEN", "IN_PROGRESS", "OPEN_DEAL", "UNQUALIFIED", "CONNECTED")
+OWNER_IDS = tuple(str(71_000_000 + 4_099 * n) for n in range(8))
+# The random fields of a contact's and a company's HubSpot-only attributes (H: 16 bits, I: 32 bits).
+CONTACT_FIELDS = struct.Struct("<8HI")
+COMPANY_FIELDS = struct.Struct("<4HI")
+
+
+@dataclass(frozen=True, slots=True)
+class PropertyDefinition:
+    name: str
+    label: str
+    type: str  # string | number | datetime | enumeration | bool
+    options: tuple[str, ...] = ()
+
+    @property
+    def field_type(self) -> str:
+        return {
+            "string": "text",
+            "number": "number",
+            "datetime": "date",
+            "enumeration": "select",
+            "bool": "booleancheckbox",
+        }[self.type]
+
+
+def _p(
+    name: str, label: str, type_: str = "string", options: tuple[str, ...] = ()
+) -> PropertyDefinition:
+    return PropertyDefinition(name, label, type_, options)
+
+
+# The catalog /crm/v3/properties/{type} serves: exactly the properties the objects carry.
+PROPERTY_CATALOG: dict[str, tuple[PropertyDefinition, ...]] = {
+    CONTACTS: (
+        _p("createdate", "Create Date", "datetime"),
+        _p("email", "Email"),
+        _p("firstname", "First Name"),
+        _p("lastname", "Last Name"),
+        _p("hs_object_id", "Record ID", "number"),
+        _p("lastmodifieddate", "Last Modified Date", "datetime"),
+        _p("phone", "Phone Number"),
+        _p("company", "Company Name"),
+        _p("jobtitle", "Job Title"),
+        _p("lifecyclestage", "Lifecycle Stage", "enumeration", LIFECYCLE_STAGES),
+        _p("hs_lead_status", "Lead Status", "enumeration", LEAD_STATUSES),
+        _p("country", "Country/Region"),
+        _p("city", "City"),
+        _p("hubspot_owner_id", "Contact owner", "enumeration", OWNER_IDS),
+        _p("associatedcompanyid", "Primary Associated Company ID", "number"),
+    ),
+    COMPANIES: (
+        _p("name", "Name"),
+        _p("domain", "Company Domain Name"),
+        _p("createdate", "Create Date", "datetime"),
+        _p("hs_lastmodifieddate", "Last Modified Date", "datetime"),
+        _p("hs_object_id", "Record ID", "number"),
+        _p("industry", "Industry", "enumeration", INDUSTRIES),
+        _p("numberofemployees", "Number of Employees", "number"),
+        _p("annualrevenue", "Annual Revenue", "number"),
+        _p("country", "Country/Region"),
+        _p("city", "City"),
+        _p("lifecyclestage", "Lifecycle Stage", "enumeration", LIFECYCLE_STAGES),
+    ),
+    DEALS: (
+        _p("dealname", "Deal Name"),
+        _p("amount", "Amount", "number"),
+        _p("closedate", "Close Date", "datetime"),
+        _p("pipeline", "Pipeline", "enumeration", ("default",)),
+        _p("dealstage", "Deal Stage", "enumeration", DEAL_STAGES),
+        _p("createdate", "Create Date", "datetime"),
+        _p("hs_lastmodifieddate", "Last Modified Date", "datetime"),
+        _p("hs_object_id", "Record ID", "number"),
+        _p("hubspot_owner_id", "Deal owner", "enumeration", OWNER_IDS),
+        _p("hs_is_closed_won", "Is Closed Won", "bool"),
+        _p("hs_is_closed", "Is Deal Closed?", "bool"),
+    ),
+}
+
+DEFAULT_PROPERTIES = {
+    CONTACTS: ("createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"),
+    COMPANIES: ("name", "domain", "createdate", "hs_lastmodifieddate", "hs_object_id"),
+    DEALS: (
+        "dealname",
+        "amount",
+        "closedate",
+        "pipeline",
+        "dealstage",
+        "createdate",
+        "hs_lastmodifieddate",
+        "hs_object_id",
+    ),
+}
+# The real API adds these to whatever properties were asked for.
+ALWAYS_RETURNED = {
+    CONTACTS: ("createdate", "hs_object_id", "lastmodifieddate"),
+    COMPANIES: ("createdate", "hs_lastmodifieddate", "hs_object_id"),
+    DEALS: ("createdate", "hs_lastmodifieddate", "hs_object_id"),
+}
+
+
+def property_definition(definition: PropertyDefinition, object_type: str) -> Record:
+    return {
+        "name": definition.name,
+        "label": definition.label,
+        "type": definition.type,
+        "fieldType": definition.field_type,
+        "groupName": f"{SINGULAR[object_type]}information",
+        "description": "",
+        "options": [
+            {"label": value, "value": value, "displayOrder": order, "hidden": False}
+            for order, value in enumerate(definition.options)
+        ],
+        "hidden": False,
+        "hasUniqueValue": definition.name == "hs_object_id",
+        "formField": definition.type != "datetime",
+    }
+
+
+def select_properties(object_type: str, requested: Collection[str] | None) -> tuple[str, ...]:
+    """The names to return: the defaults, or the known ones asked for plus those always returned."""
+    if not requested:
+        return DEFAULT_PROPERTIES[object_type]
+    known = {definition.name for definition in PROPERTY_CATALOG[object_type]}
+    wanted = dict.fromkeys((*ALWAYS_RETURNED[object_type], *requested))
+    return tuple(name for name in wanted if name in known)
+
+
+def _object(object_id: int, properties: Properties, created: str, updated: str) -> Record:
+    return {
+        "id": str(object_id),
+        "properties": properties,
+        "createdAt": created,
+        "updatedAt": updated,
+        "archived": False,
+    }
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _modified_ms(world: World, created_ms: int, delay_seconds: int) -> int:
+    """When the object was last modified: ``delay_seconds`` after creation, unless that is after
+    now (then the modification has not happened yet)."""
+    modified_ms = created_ms + delay_seconds * 1000
+    return modified_ms if modified_ms < world.now_ts * 1000 else created_ms
+
+
+def contact(
+    world: World, contact_index: int, names: Collection[str], associations: Collection[str]
+) -> Record:
+    person = world.person(world.contact_person(contact_index))
+    (
+        ms_pick, stage_pick, phone_roll, job_roll, lead_roll, lead_pick, owner_roll, owner_pick,
+        modified_delay,
+    ) = CONTACT_FIELDS.unpack_from(digest(world.seed, Kind.CONTACT, person.index))  # fmt: skip
+    contact_id = world.contact_id(person.index)
+    # HubSpot keeps milliseconds; the world's times are whole seconds.
+    created_ms = person.created_ts * 1000 + ms_pick % 1000
+    modified_ms = _modified_ms(world, created_ms, modified_delay % (90 * DAY))
+    deal = world.deal_of(person.index)
+    if deal is None:
+        stage = pick(LIFECYCLE_STAGES[:4], stage_pick)
+    else:
+        stage = "customer" if deal.stage_at(world.now_ts) == CLOSED_WON else "opportunity"
+    company_id = str(COMPANY_ID_BASE + person.company)
+    everything: Properties = {
+        "createdate": hubspot_time(created_ms),
+        "email": person.hubspot_email,
+        "firstname": person.first_name or None,
+        "lastname": person.last_name or None,
+        "hs_object_id": str(contact_id),
+        "lastmodifieddate": hubspot_time(modified_ms),
+        "phone": person.phone if chance(phone_roll, 0.6) else None,
+        "company": world.company_name(person.company),
+        "jobtitle": person.job_title if chance(job_roll, 0.7) else None,
+        "lifecyclestage": stage,
+        "hs_lead_status": pick(LEAD_STATUSES, lead_pick) if chance(lead_roll, 0.5) else None,
+        "country": person.place.country_code,
+        "city": person.place.city,
+        "hubspot_owner_id": pick(OWNER_IDS, owner_pick) if chance(owner_roll, 0.8) else None,
+        "associatedcompanyid": company_id,
+    }
+    record = _object(
+        contact_id,
+        {name: everything[name] for name in names},
+        everything["createdate"],
+        everything["lastmodifieddate"],
+    )
+    links = {}
+    if COMPANIES in associations:
+        links[COMPANIES] = [(company_id, "contact_to_company")]
+    if DEALS in associations and deal is not None:
+        links[DEALS] = [(str(deal.id), "contact_to_deal")]
+    return _with_associations(record, links)
+
+
+def company(
+    world: World, company_index: int, names: Collection[str], associations: Collection[str]
+) -> Record:
+    """A company. Its reverse associations (to contacts, deals) are not served: they need a scan."""
+    item = world.company(company_index)
+    ms_pick, industry_roll, revenue_roll, stage_pick, modified_delay = COMPANY_FIELDS.unpack_from(
+        digest(world.seed, Kind.COMPANY, company_index, 1)
+    )
+    created_ms = item.created_ts * 1000 + ms_pick % 1000
+    modified_ms = _modified_ms(world, created_ms, modified_delay % (120 * DAY))
+    everything: Properties = {
+        "name": item.name,
+        "domain": item.domain,
+        "createdate": hubspot_time(created_ms),
+        "hs_lastmodifieddate": hubspot_time(modified_ms),
+        "hs_object_id": str(COMPANY_ID_BASE + company_index),
+        "industry": item.industry if chance(industry_roll, 0.8) else None,
+        "numberofemployees": str(item.employees),
+        "annualrevenue": str(item.annual_revenue) if chance(revenue_roll, 0.6) else None,
+        "country": item.place.country_code,
+        "city": item.place.city,
+        "lifecyclestage": pick(("lead", "opportunity", "customer"), stage_pick),
+    }
+    return _object(
+        COMPANY_ID_BASE + company_index,
+        {name: everything[name] for name in names},
+        everything["createdate"],
+        everything["hs_lastmodifieddate"],
+    )
+
+
+def deal(world: World, item: Deal, names: Collection[str], associations: Collection[str]) -> Record:
+    person = world.person(item.person)
+    stage = item.stage_at(world.now_ts)
+    is_closed = stage in (CLOSED_WON, CLOSED_LOST)
+    owner_roll = key(world.seed, Kind.DEAL, item.person, 2)
+    everything: Properties = {
+        "dealname": f"{world.company_name(person.company)} - {item.product}",
+        "amount": f"{item.amount_cents / 100:.2f}",
+        "closedate": hubspot_time(item.close_ms),  # for an open deal, the expected close date
+        "pipeline": "default",
+        "dealstage": stage,
+        "createdate": hubspot_time(item.created_ms),
+        "hs_lastmodifieddate": hubspot_time(item.close_ms if is_closed else item.created_ms),
+        "hs_object_id": str(item.id),
+        "hubspot_owner_id": OWNER_IDS[owner_roll % len(OWNER_IDS)],
+        "hs_is_closed_won": _flag(stage == CLOSED_WON),
+        "hs_is_closed": _flag(is_closed),
+    }
+    record = _object(
+        item.id,
+        {name: everything[name] for name in names},
+        everything["createdate"],
+        everything["hs_lastmodifieddate"],
+    )
+    links = {}
+    if CONTACTS in associations:
+        links[CONTACTS] = [(str(world.contact_id(item.person)), "deal_to_contact")]
+    if COMPANIES in associations:
+        links[COMPANIES] = [(str(COMPANY_ID_BASE + person.company), "deal_to_company")]
+    return _with_associations(record, links)
+
+
+def _with_associations(record: Record, links: dict[str, list[tuple[str, str]]]) -> Record:
+    """Add ``associations`` as the real API does: only for types that have at least one."""
+    if links:
+        record["associations"] = {
+            to_type: {"results": [{"id": to_id, "type": kind} for to_id, kind in pairs]}
+            for to_type, pairs in links.items()
+        }
+    return record

@@ -1,0 +1,198 @@
+"""MailChimp Marketing API v3 endpoints under ``/3.0/``: auth, paging, filters, field selection."""
+
+import base64
+import binascii
+import hmac
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mock_apis import mailchimp
+from mock_apis.model import AudienceList, Campaign
+from mock_apis.responses import (
+    BadRequest,
+    JSONResponse,
+    NotFound,
+    int_param,
+    list_param,
+    mailchimp_problem,
+    select_fields,
+)
+from mock_apis.timeline import parse_time
+from mock_apis.world import MEMBER_STATUSES, World
+
+MAX_COUNT = 1000
+# Every status the real API knows; the world only has the first three, the others match nothing.
+KNOWN_STATUSES = (*MEMBER_STATUSES, "pending", "transactional", "archived")
+
+Payload = dict[str, Any]
+Handler = Callable[[Request, World], Payload]
+
+
+def _api_key(request: Request) -> str | None:
+    """The password of HTTP Basic auth (MailChimp ignores the username), or None if absent."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic" or not credentials:
+        return None
+    try:
+        decoded = base64.b64decode(credentials, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return decoded.partition(":")[2] or None
+
+
+def _endpoint(handler: Handler) -> Callable[[Request], Response]:
+    """Wrap a handler with MailChimp's auth, its error bodies and ``fields``/``exclude_fields``."""
+
+    def endpoint(request: Request) -> Response:
+        key = _api_key(request)
+        if key is None:
+            return mailchimp_problem(
+                401, "API Key Missing", "Your request did not include an API key."
+            )
+        if not hmac.compare_digest(key.encode(), request.app.state.mailchimp_api_key.encode()):
+            return mailchimp_problem(
+                401,
+                "API Key Invalid",
+                "Your API key may be invalid, or you've attempted to access the wrong datacenter.",
+            )
+        try:
+            payload = handler(request, request.app.state.world)
+        except BadRequest as error:
+            return mailchimp_problem(400, "Invalid Resource", str(error))
+        except NotFound:
+            return mailchimp_problem(
+                404, "Resource Not Found", "The requested resource could not be found."
+            )
+        fields, exclude = list_param(request, "fields"), list_param(request, "exclude_fields")
+        return JSONResponse(select_fields(payload, fields, exclude))
+
+    return endpoint
+
+
+def _paging(request: Request) -> tuple[int, int]:
+    count = int_param(request, "count", 10)
+    if count > MAX_COUNT:
+        raise BadRequest(f"count must be at most {MAX_COUNT}")
+    return count, int_param(request, "offset", 0)
+
+
+def _time_param(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    try:
+        return parse_time(raw)
+    except ValueError:
+        raise BadRequest(f"{name} is not a valid timestamp") from None
+
+
+def ping(request: Request, world: World) -> Payload:
+    return {"health_status": "Everything's Chimpy!"}
+
+
+def lists(request: Request, world: World) -> Payload:
+    count, offset = _paging(request)
+    items = [mailchimp.audience(world, item) for item in world.lists]
+    return {"lists": items[offset : offset + count], "total_items": len(items), "_links": []}
+
+
+def _audience_or_404(request: Request, world: World) -> AudienceList:
+    item = world.list_by_id(request.path_params["list_id"])
+    if item is None:
+        raise NotFound
+    return item
+
+
+def one_list(request: Request, world: World) -> Payload:
+    return mailchimp.audience(world, _audience_or_404(request, world))
+
+
+def members(request: Request, world: World) -> Payload:
+    """Members in join order; ``status`` and ``since_last_changed`` filter by index arithmetic."""
+    item = _audience_or_404(request, world)
+    count, offset = _paging(request)
+    status = request.query_params.get("status")
+    if status and status not in KNOWN_STATUSES:
+        raise BadRequest(f"status must be one of {', '.join(KNOWN_STATUSES)}")
+    statuses = (status,) if status else MEMBER_STATUSES
+    since = _time_param(request, "since_last_changed")
+    start = world.first_member_since(item.index, since) if since is not None else 0
+    total = world.count_members(item.index, statuses, start)
+    page = [
+        mailchimp.member(world, item, world.member_offset(item.index, statuses, start, n))
+        for n in range(offset, min(offset + count, total))
+    ]
+    return {"members": page, "list_id": item.id, "total_items": total, "_links": []}
+
+
+def campaigns(request: Request, world: World) -> Payload:
+    """Campaigns in creation order, with the real API's status, list and time filters."""
+    count, offset = _paging(request)
+    status = request.query_params.get("status")
+    list_id = request.query_params.get("list_id")
+    since_send = _time_param(request, "since_send_time")
+    before_send = _time_param(request, "before_send_time")
+    since_create = _time_param(request, "since_create_time")
+    before_create = _time_param(request, "before_create_time")
+    selected = []
+    for item in world.campaigns:
+        if status and ("sent" if item.is_sent else "save") != status:
+            continue
+        if list_id and world.lists[item.list_index].id != list_id:
+            continue
+        if (since_send is not None or before_send is not None) and not item.is_sent:
+            continue
+        if since_send is not None and item.send_ts < since_send:
+            continue
+        if before_send is not None and item.send_ts >= before_send:
+            continue
+        if since_create is not None and item.create_ts < since_create:
+            continue
+        if before_create is not None and item.create_ts >= before_create:
+            continue
+        selected.append(item)
+    page = [mailchimp.campaign(world, item) for item in selected[offset : offset + count]]
+    return {"campaigns": page, "total_items": len(selected), "_links": []}
+
+
+def _campaign_or_404(request: Request, world: World) -> Campaign:
+    item = world.campaign_by_id(request.path_params["campaign_id"])
+    if item is None:
+        raise NotFound
+    return item
+
+
+def one_campaign(request: Request, world: World) -> Payload:
+    return mailchimp.campaign(world, _campaign_or_404(request, world))
+
+
+def email_activity(request: Request, world: World) -> Payload:
+    """Every recipient of the campaign, with their events (an empty ``activity`` if none)."""
+    item = _campaign_or_404(request, world)
+    count, offset = _paging(request)
+    total = item.emails_sent
+    page = [
+        mailchimp.email_activity(world, item, n) for n in range(offset, min(offset + count, total))
+    ]
+    return {"emails": page, "campaign_id": item.id, "total_items": total, "_links": []}
+
+
+def not_found(request: Request, world: World) -> Payload:
+    raise NotFound
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/3.0/ping", _endpoint(ping)),
+        Route("/3.0/lists", _endpoint(lists)),
+        Route("/3.0/lists/{list_id}", _endpoint(one_list)),
+        Route("/3.0/lists/{list_id}/members", _endpoint(members)),
+        Route("/3.0/campaigns", _endpoint(campaigns)),
+        Route("/3.0/campaigns/{campaign_id}", _endpoint(one_campaign)),
+        Route("/3.0/reports/{campaign_id}/email-activity", _endpoint(email_activity)),
+        Route("/3.0/{path:path}", _endpoint(not_found)),
+    ]

@@ -1,0 +1,115 @@
+"""Ground truth: what a correct pipeline must find in the world at its simulated now.
+
+Computed by scanning the world (fine at the small scales tests use). Campaign attribution, the
+number the marts exist to produce, is defined here once:
+
+    A deal is won for a campaign when the deal is closed won now, belongs to a person who clicked
+    that campaign, and was created at or after that person's FIRST click on the campaign and no
+    later than ``attribution_window_days`` after it. Multi-touch: one deal can count for several
+    campaigns.
+"""
+
+from typing import Any
+
+from mock_apis import layout, mailchimp
+from mock_apis.model import CLOSED_WON, Deal
+from mock_apis.timeline import DAY, mailchimp_time
+from mock_apis.world import COMPANY_ID_BASE, CONTACT_ID_BASE, World
+
+DEFAULT_ATTRIBUTION_WINDOW_DAYS = 30
+
+
+def truth(
+    world: World, attribution_window_days: int = DEFAULT_ATTRIBUTION_WINDOW_DAYS, keys: bool = False
+) -> dict[str, Any]:
+    window_ms = attribution_window_days * DAY * 1000
+    won_deals = {
+        deal.person: deal for deal in world.all_deals() if deal.stage_at(world.now_ts) == CLOSED_WON
+    }
+    campaign_rows = []
+    activity_keys: list[list[str]] = []
+    event_count = 0
+    for campaign in world.campaigns:
+        if not campaign.is_sent:
+            continue
+        report = world.report(campaign)
+        event_count += report.opens + report.clicks + report.bounces
+        attributed: list[Deal] = []
+        for person in world.recipients(campaign):
+            events = world.activity(campaign, person)
+            clicks = [event.ts for event in events if event.action == "click"]
+            deal = won_deals.get(person)
+            if clicks and deal is not None:
+                first_click_ms = min(clicks) * 1000
+                if first_click_ms <= deal.created_ms <= first_click_ms + window_ms:
+                    attributed.append(deal)
+            if keys and events:
+                email_id = mailchimp.subscriber_hash(world.person(person).email)
+                activity_keys.extend(
+                    [campaign.id, email_id, event.action, mailchimp_time(event.ts)]
+                    for event in events
+                )
+        campaign_rows.append(
+            {
+                "campaign_id": campaign.id,
+                "list_id": world.lists[campaign.list_index].id,
+                "send_time": mailchimp_time(campaign.send_ts),
+                "emails_sent": campaign.emails_sent,
+                "opens": report.opens,
+                "unique_opens": report.unique_opens,
+                "clicks": report.clicks,
+                "unique_clicks": report.unique_clicks,
+                "bounces": report.bounces,
+                "won_deals": len(attributed),
+                "won_revenue": sum(deal.amount_cents for deal in attributed) / 100,
+            }
+        )
+    deals = list(world.all_deals())
+    both = layout.mailchimp_count(world.people_count) + world.contact_count - world.people_count
+    result: dict[str, Any] = {
+        "seed": world.seed,
+        "scale": world.scale,
+        "days_advanced": world.days_advanced,
+        "now": mailchimp_time(world.now_ts),
+        "attribution_window_days": attribution_window_days,
+        "people": {
+            "total": world.people_count,
+            "mailchimp_only": world.people_count - world.contact_count,
+            "both": both,
+            "hubspot_only": world.people_count - world.member_count,
+        },
+        "counts": {
+            "lists": len(world.lists),
+            "list_members": world.member_count,
+            "campaigns": len(world.campaigns),
+            "sent_campaigns": len(campaign_rows),
+            "email_activity": event_count,
+            "email_activity_recipients": sum(row["emails_sent"] for row in campaign_rows),
+            "contacts": world.contact_count,
+            "companies": world.company_count,
+            "deals": len(deals),
+            "won_deals": len(won_deals),
+        },
+        "campaigns": campaign_rows,
+    }
+    if keys:
+        result["keys"] = _keys(world, deals, activity_keys)
+    return result
+
+
+def _keys(world: World, deals: list[Deal], activity_keys: list[list[str]]) -> dict[str, list[Any]]:
+    """Primary keys per stream, as the contracts define them (sorted, for easy comparison)."""
+    members = [
+        [mailchimp.subscriber_hash(world.person(world.member_person(item.index, n)).email), item.id]
+        for item in world.lists
+        for n in range(world.list_size(item.index))
+    ]
+    return {
+        "lists": sorted(item.id for item in world.lists),
+        "list_members": sorted(members),
+        "campaigns": sorted(campaign.id for campaign in world.campaigns),
+        "email_activity": sorted(activity_keys),
+        "contacts": sorted(str(CONTACT_ID_BASE + index) for index in range(world.contact_count)),
+        "companies": sorted(str(COMPANY_ID_BASE + index) for index in range(world.company_count)),
+        "deals": sorted(str(deal.id) for deal in deals),
+    }
