@@ -12,7 +12,8 @@ from quality.checks import QualityCheckFailed, check_marts, check_raw
 MART = "marts.campaign_performance"
 
 # Raw tables as destination-duckdb writes them (docs/contracts.md), trimmed to a few columns each,
-# and a mart as dbt builds it. Member m1 is in two lists: its key is (id, list_id).
+# and the mart with the column types of its dbt contract. Member m1 is in two lists: the key of
+# list_members is (id, list_id).
 WAREHOUSE_SQL = f"""
 create schema raw_mailchimp;
 create schema raw_hubspot;
@@ -45,7 +46,15 @@ select * from (values ('10', 'closedwon', '500.0'))
     as t(id, properties_dealstage, properties_amount);
 
 create table {MART} as
-select * from (values
+select
+    campaign_id,
+    recipients::bigint as recipients,
+    unique_opens::bigint as unique_opens,
+    unique_clicks::bigint as unique_clicks,
+    unique_open_rate::double as unique_open_rate,
+    unique_click_rate::double as unique_click_rate,
+    won_revenue::decimal(18, 2) as won_revenue
+from (values
     ('c1', 3, 2, 1, 2 / 3, 1 / 3, 500.0),
     ('c2', 0, 0, 0, null, null, 0.0)
 ) as t(campaign_id, recipients, unique_opens, unique_clicks, unique_open_rate, unique_click_rate,
@@ -134,6 +143,10 @@ MART_DEFECTS = {
         f"update {MART} set unique_open_rate = 1.5 where campaign_id = 'c1'",
         f"{MART}: expect_column_values_to_be_between(column='unique_open_rate', min_value=0.0, "
         "max_value=1.0): 1 unexpected, e.g. [1.5]",
+    ),
+    "negative revenue": (
+        f"update {MART} set won_revenue = -1 where campaign_id = 'c2'",
+        f"{MART}: expect_column_values_to_be_between(column='won_revenue', min_value=0.0",
     ),
     "more clicks than recipients": (
         f"update {MART} set unique_clicks = 4 where campaign_id = 'c1'",
