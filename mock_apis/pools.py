@@ -8,6 +8,7 @@ per-record random streams. Memory stays constant whatever the scale.
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from faker import Faker
@@ -80,6 +81,7 @@ def _place(fake: Faker) -> Place:
     return Place(float(latitude), float(longitude), city, country_code, timezone, hours)
 
 
+@lru_cache(maxsize=4)  # pools are immutable: worlds with the same seed share them
 def build_pools(seed: int) -> Pools:
     fake = Faker("en_US")
     fake.seed_instance(seed)
