@@ -179,9 +179,9 @@ def publish(df: DataFrame, path: str, partition_column: str) -> None:
     such as Delta or Iceberg would give readers a true snapshot, and needs jars this project cannot
     fetch.)
     """
+    # One task per partition value, so each partition is written as one file, not one per task.
     (
         df.repartition(partition_column)
-        .sortWithinPartitions(partition_column)
         .write.mode("overwrite")
         .option("partitionOverwriteMode", "dynamic")
         .partitionBy(partition_column)
