@@ -17,6 +17,7 @@ from mock_apis.responses import (
     JSONResponse,
     NotFound,
     int_param,
+    is_selected,
     list_param,
     mailchimp_problem,
     select_fields,
@@ -155,8 +156,16 @@ def campaigns(request: Request, world: World) -> Payload:
         if before_create is not None and item.create_ts >= before_create:
             continue
         selected.append(item)
-    page = [mailchimp.campaign(world, item) for item in selected[offset : offset + count]]
+    with_report = _report_wanted(request, "campaigns.report_summary")
+    page = [
+        mailchimp.campaign(world, item, with_report) for item in selected[offset : offset + count]
+    ]
     return {"campaigns": page, "total_items": len(selected), "_links": []}
+
+
+def _report_wanted(request: Request, path: str) -> bool:
+    fields, exclude = list_param(request, "fields"), list_param(request, "exclude_fields")
+    return is_selected(path, fields, exclude)
 
 
 def _campaign_or_404(request: Request, world: World) -> Campaign:
@@ -167,7 +176,8 @@ def _campaign_or_404(request: Request, world: World) -> Campaign:
 
 
 def one_campaign(request: Request, world: World) -> Payload:
-    return mailchimp.campaign(world, _campaign_or_404(request, world))
+    item = _campaign_or_404(request, world)
+    return mailchimp.campaign(world, item, _report_wanted(request, "report_summary"))
 
 
 def email_activity(request: Request, world: World) -> Payload:

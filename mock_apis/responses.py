@@ -83,6 +83,19 @@ def select_fields(document: Any, fields: list[str], exclude: list[str]) -> Any:
     return document
 
 
+def is_selected(path: str, fields: list[str], exclude: list[str]) -> bool:
+    """Whether ``fields``/``exclude_fields`` keep the dot path ``path`` in the response.
+
+    Lets a handler skip computing what the client will not receive.
+    """
+    if any(path == drop or path.startswith(f"{drop}.") for drop in exclude):
+        return False
+    return not fields or any(
+        path == keep or path.startswith(f"{keep}.") or keep.startswith(f"{path}.")
+        for keep in fields
+    )
+
+
 def _path_tree(paths: list[str]) -> dict[str, Any]:
     """``["a.b", "a.c", "d"]`` -> ``{"a": {"b": {}, "c": {}}, "d": {}}`` (``{}`` is a leaf)."""
     tree: dict[str, Any] = {}

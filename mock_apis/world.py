@@ -86,7 +86,11 @@ class Kind(IntEnum):
 
 
 class World:
+    """Every record of the world, computed on demand; ``scale`` people exist at the default now."""
+
     def __init__(self, seed: int = 42, scale: int = 2000, days_advanced: int = 0) -> None:
+        if not 0 <= seed < 2**63:
+            raise ValueError("seed must be a non-negative 63-bit integer")
         if scale < 1:
             raise ValueError("scale must be at least 1")
         if days_advanced < 0:

@@ -383,6 +383,15 @@ def test_member_filters_agree_with_the_full_walk(mock_api, session, served):
     assert all("merge_fields" not in member for member in lean["members"])
 
 
+def test_campaign_fields_can_leave_out_the_costly_report(mock_api, session):
+    page = mailchimp_get(
+        mock_api, session, "/campaigns", count=5, exclude_fields="campaigns.report_summary"
+    )
+    assert page["campaigns"] and all("report_summary" not in c for c in page["campaigns"])
+    only_ids = mailchimp_get(mock_api, session, "/campaigns", count=5, fields="campaigns.id")
+    assert all(set(campaign) == {"id"} for campaign in only_ids["campaigns"])
+
+
 # -- determinism, scale and time -----------------------------------------------------------------
 
 
