@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from decimal import Decimal
@@ -42,7 +41,7 @@ EXPECTED_CAMPAIGN_PERFORMANCE = {
 }
 
 
-def run_dbt(*args: str, env: dict[str, str], workdir: Path) -> subprocess.CompletedProcess:
+def run_dbt(*args: str, env: dict[str, str], workdir: Path) -> None:
     """Run a dbt command on the project from the repository root, as the pipeline does.
 
     target/ and logs/ go to ``workdir`` so that tests never touch the dbt_project/target of a person
@@ -70,7 +69,6 @@ def run_dbt(*args: str, env: dict[str, str], workdir: Path) -> subprocess.Comple
         timeout=300,
     )
     assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}"
-    return result
 
 
 def dbt_env(warehouse: Path, lake: Path, window_days: int = 30) -> dict[str, str]:
@@ -88,28 +86,41 @@ def campaign_performance(warehouse: Path) -> dict[str, tuple]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The fixture world, with `dbt build` (models, data tests, unit tests) run on it once."""
     workdir = tmp_path_factory.mktemp("dbt")
     warehouse, lake = workdir / "warehouse.duckdb", workdir / "lake"
     write_dev_fixture(warehouse, lake)
     run_dbt("build", env=dbt_env(warehouse, lake), workdir=workdir)
-    return {"workdir": workdir, "warehouse": warehouse, "lake": lake}
+    run_results = json.loads((workdir / "target" / "run_results.json").read_text())
+    return {"warehouse": warehouse, "lake": lake, "run_results": run_results}
 
 
-def test_build_runs_models_data_tests_and_unit_tests(built: dict[str, Path]) -> None:
-    results = json.loads((built["workdir"] / "target" / "run_results.json").read_text())
-    statuses = {result["unique_id"]: result["status"] for result in results["results"]}
+@pytest.fixture(scope="module")
+def docs(built: dict, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`dbt docs generate` on the built warehouse, with a 10-day window; returns its target/.
+
+    The window differs from the build's so the compiled SQL shows that ATTRIBUTION_WINDOW_DAYS
+    reaches the attribution model, without paying for a second build.
+    """
+    workdir = tmp_path_factory.mktemp("dbt-docs")
+    env = dbt_env(built["warehouse"], built["lake"], window_days=10)
+    run_dbt("docs", "generate", env=env, workdir=workdir)
+    return workdir / "target"
+
+
+def test_build_runs_models_data_tests_and_unit_tests(built: dict) -> None:
+    statuses = {result["unique_id"]: result["status"] for result in built["run_results"]["results"]}
     assert set(statuses.values()) <= {"success", "pass"}
     kinds = {unique_id.split(".")[0] for unique_id in statuses}
     assert kinds == {"model", "test", "unit_test"}
 
 
-def test_campaign_performance_matches_hand_computed_values(built: dict[str, Path]) -> None:
+def test_campaign_performance_matches_hand_computed_values(built: dict) -> None:
     assert campaign_performance(built["warehouse"]) == EXPECTED_CAMPAIGN_PERFORMANCE
 
 
-def test_campaign_performance_keeps_campaign_attributes(built: dict[str, Path]) -> None:
+def test_campaign_performance_keeps_campaign_attributes(built: dict) -> None:
     with duckdb.connect(str(built["warehouse"]), read_only=True) as con:
         row = con.execute(
             "select campaign_title, subject_line, audience_id, sent_at"
@@ -119,7 +130,7 @@ def test_campaign_performance_keeps_campaign_attributes(built: dict[str, Path]) 
     assert row[3].isoformat() == "2024-03-01T09:00:00"  # UTC, without a zone
 
 
-def test_people_are_unified_on_the_normalized_email(built: dict[str, Path]) -> None:
+def test_people_are_unified_on_the_normalized_email(built: dict) -> None:
     with duckdb.connect(str(built["warehouse"]), read_only=True) as con:
         people = con.execute(
             "select email, hubspot_contact_id, mailchimp_audience_count, first_name, last_name"
@@ -137,40 +148,21 @@ def test_people_are_unified_on_the_normalized_email(built: dict[str, Path]) -> N
     ]
 
 
-def test_attribution_window_comes_from_the_environment(
-    built: dict[str, Path], tmp_path: Path
-) -> None:
-    # On a copy of the built warehouse, so the other tests keep the 30-day result.
-    warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copy(built["warehouse"], warehouse)
-    run_dbt(
-        "run",
-        "--select",
-        "int_deals_attributed_to_campaigns",
-        "campaign_performance",
-        env=dbt_env(warehouse, built["lake"], window_days=10),
-        workdir=tmp_path,
-    )
-    won = {
-        campaign: (row[-2], row[-1]) for campaign, row in campaign_performance(warehouse).items()
-    }
-    # 10 days: d1 (4 days after Ada's c1 click) still counts; d2 (30 and 16 days) no longer does.
-    assert won == {
-        "c1": (1, Decimal("1000.50")),
-        "c2": (0, Decimal("0.00")),
-        "c3": (0, Decimal("0.00")),
-    }
+def test_attribution_window_comes_from_the_environment(docs: Path) -> None:
+    # The window's effect on the numbers is the unit test's business (and the 30-day case above);
+    # here, only that the environment variable is what the SQL uses.
+    compiled = docs / "compiled" / "campaign_pipeline" / "models" / "intermediate" / "marketing"
+    sql = (compiled / "int_deals_attributed_to_campaigns.sql").read_text()
+    assert "interval (10) day" in sql
 
 
-def test_every_model_and_column_is_documented(built: dict[str, Path]) -> None:
+def test_every_model_and_column_is_documented(docs: Path) -> None:
     """`dbt docs generate` works, and the docs describe every model and every column it finds."""
     # No dbt package may be needed: the package hub is out of reach, `dbt deps` can never run.
     assert not (DBT_PROJECT_DIR / "packages.yml").exists()
     assert not (DBT_PROJECT_DIR / "dependencies.yml").exists()
-    workdir = built["workdir"]
-    run_dbt("docs", "generate", env=dbt_env(built["warehouse"], built["lake"]), workdir=workdir)
-    manifest = json.loads((workdir / "target" / "manifest.json").read_text())
-    catalog = json.loads((workdir / "target" / "catalog.json").read_text())
+    manifest = json.loads((docs / "manifest.json").read_text())
+    catalog = json.loads((docs / "catalog.json").read_text())
 
     undocumented = []
     for unique_id, node in manifest["nodes"].items():

@@ -77,7 +77,13 @@ final as (
 
     select
         {{ surrogate_key(['campaign_id', 'deal_id']) }} as campaign_deal_id,
-        *
+        campaign_id,
+        deal_id,
+        email,
+        amount,
+        is_closed_won,
+        first_clicked_at,
+        deal_created_at
     from attributed
 
 )

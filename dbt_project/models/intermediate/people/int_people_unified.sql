@@ -29,7 +29,7 @@ mailchimp_people as (
     -- the most recently changed membership carries the freshest name
     qualify row_number() over (
         partition by email
-        order by last_changed_at desc nulls last, audience_id
+        order by last_changed_at desc nulls last, audience_id asc
     ) = 1
 
 ),
@@ -47,7 +47,7 @@ hubspot_people as (
     -- of duplicate contacts, the oldest is the one HubSpot's own merge would keep
     qualify row_number() over (
         partition by email
-        order by created_at, contact_id
+        order by created_at asc, contact_id asc
     ) = 1
 
 ),
@@ -55,9 +55,9 @@ hubspot_people as (
 unified as (
 
     select
-        coalesce(hubspot_people.email, mailchimp_people.email) as email,
         hubspot_people.contact_id as hubspot_contact_id,
         mailchimp_people.subscriber_hash as mailchimp_subscriber_hash,
+        coalesce(hubspot_people.email, mailchimp_people.email) as email,
         -- the CRM is the system of record for names; MailChimp fills the gaps
         coalesce(hubspot_people.first_name, mailchimp_people.first_name) as first_name,
         coalesce(hubspot_people.last_name, mailchimp_people.last_name) as last_name,
@@ -75,7 +75,15 @@ final as (
 
     select
         {{ surrogate_key(['email']) }} as person_id,
-        *
+        email,
+        hubspot_contact_id,
+        mailchimp_subscriber_hash,
+        first_name,
+        last_name,
+        mailchimp_audience_count,
+        hubspot_contact_count,
+        is_mailchimp_member,
+        is_hubspot_contact
     from unified
 
 )

@@ -14,7 +14,7 @@ renamed as (
 
         -- descriptive
         nullif(trim(properties_name), '') as company_name,
-        lower(nullif(trim(properties_domain), '')) as domain,
+        lower(nullif(trim(properties_domain), '')) as company_domain,
         nullif(trim(properties_industry), '') as industry,
 
         -- booleans

@@ -26,7 +26,7 @@ renamed as (
         status as member_status,
         email_type,
         member_rating,
-        nullif(trim(language), '') as language,
+        nullif(trim(language), '') as preferred_language,
         nullif(trim(source), '') as signup_source,
         nullif(location ->> 'country_code', '') as country_code,
         tags_count,
