@@ -18,7 +18,10 @@ Host = Annotated[
     str, typer.Option(envvar="MOCK_HOST", help="Interface to bind (loopback by default).")
 ]
 Port = Annotated[int, typer.Option(envvar="MOCK_PORT", help="TCP port.")]
-Seed = Annotated[int, typer.Option(envvar="MOCK_SEED", help="Seed of the synthetic world.")]
+Seed = Annotated[
+    int,
+    typer.Option(envvar="MOCK_SEED", min=0, max=2**63 - 1, help="Seed of the synthetic world."),
+]
 Scale = Annotated[
     int, typer.Option(envvar="MOCK_SCALE", min=1, help="People in the world at the default now.")
 ]

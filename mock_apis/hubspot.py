@@ -208,8 +208,12 @@ def contact(
     deal = world.deal_of(person.index)
     if deal is None:
         stage = pick(LIFECYCLE_STAGES[:4], stage_pick)
+    elif deal.stage_at(world.now_ts) == CLOSED_WON:
+        stage = "customer"
+        modified_ms = max(modified_ms, deal.close_ms)  # the stage changed when the deal closed
     else:
-        stage = "customer" if deal.stage_at(world.now_ts) == CLOSED_WON else "opportunity"
+        stage = "opportunity"
+        modified_ms = max(modified_ms, deal.created_ms)
     company_id = str(COMPANY_ID_BASE + person.company)
     everything: Properties = {
         "createdate": hubspot_time(created_ms),
