@@ -1,0 +1,124 @@
+"""DestinationDuckdb: spec, check, and the write loop tying records, state and commits together."""
+
+import logging
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from airbyte_cdk.destinations import Destination
+from airbyte_cdk.models import (
+    AirbyteConnectionStatus,
+    AirbyteMessage,
+    AirbyteStateMessage,
+    AirbyteStateType,
+    AirbyteStreamStatus,
+    ConfiguredAirbyteCatalog,
+    DestinationSyncMode,
+    FailureType,
+    Status,
+    Type,
+)
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from destination_duckdb.identifiers import quote_identifier
+from destination_duckdb.stream_writer import StreamWriter
+
+logger = logging.getLogger("airbyte")
+
+DEFAULT_SCHEMA = "main"
+DEFAULT_BATCH_SIZE = 50_000
+
+
+class DestinationDuckdb(Destination):
+    """Loads each stream into a typed table ``<schema>.<stream>`` of a DuckDB file."""
+
+    def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
+        """Open the file and create and drop a probe table in the configured schema."""
+        try:
+            with _connect(config) as con:
+                probe = f"{quote_identifier(_schema(config))}._airbyte_connection_probe"
+                con.execute(f"CREATE OR REPLACE TABLE {probe} (ok BOOLEAN)")
+                con.execute(f"DROP TABLE {probe}")
+        except Exception as error:  # any failure is the answer to "can we write here?"
+            return AirbyteConnectionStatus(status=Status.FAILED, message=f"{error}")
+        return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+
+    def write(
+        self,
+        config: Mapping[str, Any],
+        configured_catalog: ConfiguredAirbyteCatalog,
+        input_messages: Iterable[AirbyteMessage],
+    ) -> Iterable[AirbyteMessage]:
+        """Load the records; pass each state message on only once everything before it is committed.
+
+        An overwrite stream's new table replaces the old one when the source reports the stream
+        COMPLETE, or, at the end of the input, if the source checkpointed it (a full-refresh
+        source emits its state after the stream's last record) and never reported it INCOMPLETE.
+        A stream that fails half-way thus leaves the previous table in place.
+        """
+        batch_size = int(config.get("batch_size") or DEFAULT_BATCH_SIZE)
+        with _connect(config) as con:
+            writers = {
+                stream.stream.name: StreamWriter(con, _schema(config), stream, batch_size)
+                for stream in configured_catalog.streams
+            }
+            checkpointed: set[str] = set()
+            incomplete: set[str] = set()
+            for message in input_messages:
+                if message.type == Type.RECORD:
+                    record = message.record
+                    writer = writers.get(record.stream)
+                    if writer is None:
+                        raise AirbyteTracedException(
+                            message=f"Record for stream '{record.stream}', not in the catalog.",
+                            failure_type=FailureType.system_error,
+                        )
+                    writer.add(record.data, record.emitted_at)
+                elif message.type == Type.STATE:
+                    for writer in writers.values():
+                        writer.flush()
+                    checkpointed |= _streams_of(message.state, writers)
+                    yield message
+                elif message.type == Type.TRACE and message.trace.stream_status:
+                    status = message.trace.stream_status
+                    writer = writers.get(status.stream_descriptor.name)
+                    if writer is None:
+                        continue
+                    if status.status == AirbyteStreamStatus.INCOMPLETE:
+                        incomplete.add(writer.name)
+                    elif status.status == AirbyteStreamStatus.COMPLETE and _overwrites(writer):
+                        writer.publish()
+            for writer in writers.values():
+                writer.flush()
+                if not _overwrites(writer) or writer.published:
+                    continue
+                if writer.name in checkpointed and writer.name not in incomplete:
+                    writer.publish()
+                else:
+                    logger.warning(
+                        f"Stream {writer.name} did not complete: its previous table is kept."
+                    )
+
+
+def _overwrites(writer: StreamWriter) -> bool:
+    return writer.mode == DestinationSyncMode.overwrite
+
+
+def _streams_of(state: AirbyteStateMessage, writers: Mapping[str, StreamWriter]) -> set[str]:
+    """The streams a state message checkpoints: one for a STREAM state, else all of them."""
+    if state.type == AirbyteStateType.STREAM and state.stream:
+        return {state.stream.stream_descriptor.name}
+    return set(writers)
+
+
+def _schema(config: Mapping[str, Any]) -> str:
+    return config.get("schema") or DEFAULT_SCHEMA
+
+
+def _connect(config: Mapping[str, Any]) -> duckdb.DuckDBPyConnection:
+    path = Path(config["destination_path"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(_schema(config))}")
+    return con
