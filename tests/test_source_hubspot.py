@@ -1,0 +1,118 @@
+"""source-hubspot against the real mock server (and requests-mock for the one fault case)."""
+
+import logging
+from typing import Any
+
+import orjson
+import pytest
+import requests_mock
+from airbyte_cdk.models import AirbyteMessageSerializer, Status, SyncMode
+from airbyte_cdk.test.catalog_builder import CatalogBuilder
+from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, discover, read
+from jsonschema import Draft7Validator
+from source_hubspot import SourceHubspot
+
+STREAMS = ("contacts", "companies", "deals")
+logger = logging.getLogger("airbyte")
+
+
+@pytest.fixture(scope="module")
+def config(mock_api) -> dict[str, Any]:
+    return {"access_token": mock_api.hubspot_token, "base_url": mock_api.hubspot_base_url}
+
+
+@pytest.fixture(scope="module")
+def full_read(config) -> EntrypointOutput:
+    return read(SourceHubspot(), config, _catalog(*STREAMS))
+
+
+def _catalog(*streams: str):
+    builder = CatalogBuilder()
+    for name in streams:
+        builder.with_stream(name, SyncMode.full_refresh)
+    return builder.build()
+
+
+def _records(output: EntrypointOutput, stream: str) -> list[dict[str, Any]]:
+    return [m.record.data for m in output.records if m.record.stream == stream]
+
+
+def test_spec_is_a_valid_schema_with_the_token_secret():
+    spec = SourceHubspot().spec(logger).connectionSpecification
+    Draft7Validator.check_schema(spec)
+    assert spec["required"] == ["access_token"]
+    assert spec["properties"]["access_token"]["airbyte_secret"] is True
+    assert spec["properties"]["page_size"]["maximum"] == 100
+
+
+def test_check_succeeds_with_the_mock_token(config):
+    assert SourceHubspot().check(logger, config).status == Status.SUCCEEDED
+
+
+def test_check_with_a_wrong_token_fails_without_echoing_it(config):
+    wrong = "pat-na1-wrong000-0000-0000-0000-000000000000"
+    status = SourceHubspot().check(logger, {**config, "access_token": wrong})
+    assert status.status == Status.FAILED
+    assert "401" in status.message and wrong not in status.message
+
+
+def test_discover_builds_the_schemas_from_the_properties_endpoint(config, mock_api):
+    catalog = discover(SourceHubspot(), config).catalog.catalog
+    streams = {s.name: s for s in catalog.streams}
+    assert set(streams) == set(STREAMS)
+    for name, stream in streams.items():
+        Draft7Validator.check_schema(stream.json_schema)
+        assert stream.source_defined_primary_key == [["id"]]
+        fields = stream.json_schema["properties"]
+        assert {"id", "createdAt", "updatedAt", "archived"} <= set(fields)
+        assert "properties_hs_object_id" in fields, name
+    assert streams["deals"].json_schema["properties"]["contacts"]["type"] == ["null", "array"]
+
+
+def test_read_returns_exactly_the_mock_truth(full_read, mock_api):
+    assert not full_read.errors, full_read.get_formatted_error_message()
+    truth = mock_api.truth(keys=True)
+    for stream in STREAMS:
+        ids = [r["id"] for r in _records(full_read, stream)]
+        assert len(ids) == truth["counts"][stream], stream
+        assert len(set(ids)) == len(ids), f"duplicates in {stream}"
+        assert set(ids) == set(truth["keys"][stream]), stream
+
+
+def test_records_are_flattened_with_string_properties(full_read, mock_api):
+    for stream in STREAMS:
+        for record in _records(full_read, stream):
+            assert "properties" not in record
+            props = {k: v for k, v in record.items() if k.startswith("properties_")}
+            assert props and all(v is None or isinstance(v, str) for v in props.values())
+    contact_ids = {r["id"] for r in _records(full_read, "contacts")}
+    company_ids = {r["id"] for r in _records(full_read, "companies")}
+    deals = _records(full_read, "deals")
+    assert all(isinstance(d["contacts"], list) and isinstance(d["companies"], list) for d in deals)
+    assert {c for d in deals for c in d["contacts"]} <= contact_ids
+    assert {c for d in deals for c in d["companies"]} <= company_ids
+    assert any(d["contacts"] for d in deals) and any(d["companies"] for d in deals)
+
+
+def test_the_token_never_appears_in_any_output(config, mock_api, capfd):
+    """Debug mode logs every request with its headers (to stdout, outside the messages)."""
+    output = read(SourceHubspot(), config, _catalog("deals"), debug=True)
+    captured = capfd.readouterr()
+    text = "\n".join(
+        orjson.dumps(AirbyteMessageSerializer.dump(m)).decode()
+        for m in output.get_message_iterator()
+    )
+    assert mock_api.hubspot_token not in text + captured.out + captured.err
+    assert "Making outbound API request" in captured.out + captured.err
+
+
+def test_a_200_without_results_fails_the_stream_loudly():
+    config = {"access_token": "pat-na1-x", "base_url": "https://mock.test"}
+    with requests_mock.Mocker() as mocker:
+        mocker.get(
+            "https://mock.test/crm/v3/properties/contacts", json={"results": [{"name": "email"}]}
+        )
+        mocker.get("https://mock.test/crm/v3/objects/contacts", json={"paging": {}})
+        output = read(SourceHubspot(), config, _catalog("contacts"))
+    assert not output.records
+    assert any("no 'results' array" in e.trace.error.message for e in output.errors)

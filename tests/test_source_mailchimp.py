@@ -1,0 +1,128 @@
+"""source-mailchimp against the real mock server (and requests-mock for the one fault case)."""
+
+import base64
+import logging
+from typing import Any
+
+import orjson
+import pytest
+import requests_mock
+from airbyte_cdk.models import AirbyteMessageSerializer, FailureType, Status, SyncMode
+from airbyte_cdk.test.catalog_builder import CatalogBuilder
+from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, discover, read
+from jsonschema import Draft7Validator
+from source_mailchimp import SourceMailchimp
+
+STREAMS = {
+    "lists": [["id"]],
+    "list_members": [["id"], ["list_id"]],
+    "campaigns": [["id"]],
+    "email_activity": [["campaign_id"], ["email_id"], ["action"], ["timestamp"]],
+}
+logger = logging.getLogger("airbyte")
+
+
+@pytest.fixture(scope="module")
+def config(mock_api) -> dict[str, Any]:
+    return {"apikey": mock_api.mailchimp_api_key, "base_url": mock_api.mailchimp_base_url}
+
+
+@pytest.fixture(scope="module")
+def full_read(config) -> EntrypointOutput:
+    return read(SourceMailchimp(), config, _catalog(*STREAMS))
+
+
+def _catalog(*streams: str):
+    builder = CatalogBuilder()
+    for name in streams:
+        builder.with_stream(name, SyncMode.full_refresh)
+    return builder.build()
+
+
+def _all_output(output: EntrypointOutput) -> str:
+    return "\n".join(
+        orjson.dumps(AirbyteMessageSerializer.dump(m)).decode()
+        for m in output.get_message_iterator()
+    )
+
+
+def test_spec_is_a_valid_schema_with_the_key_secret():
+    spec = SourceMailchimp().spec(logger).connectionSpecification
+    Draft7Validator.check_schema(spec)
+    assert spec["required"] == ["apikey"]
+    assert spec["properties"]["apikey"]["airbyte_secret"] is True
+    assert spec["properties"]["page_size"]["maximum"] == 1000
+
+
+def test_check_succeeds_with_the_mock_key(config):
+    assert SourceMailchimp().check(logger, config).status == Status.SUCCEEDED
+
+
+def test_check_with_a_wrong_key_fails_without_echoing_it(config):
+    wrong_key = "wrong0key0abcdef0123456789abcdef-us6"
+    status = SourceMailchimp().check(logger, {**config, "apikey": wrong_key})
+    assert status.status == Status.FAILED
+    assert "401" in status.message
+    assert wrong_key not in status.message and "wrong0key" not in status.message
+
+
+def test_discover_lists_the_streams_and_their_keys(config):
+    catalog = discover(SourceMailchimp(), config).catalog.catalog
+    assert {s.name: s.source_defined_primary_key for s in catalog.streams} == STREAMS
+    for stream in catalog.streams:
+        Draft7Validator.check_schema(stream.json_schema)
+
+
+def test_read_returns_exactly_the_mock_truth(full_read, mock_api):
+    assert not full_read.errors, full_read.get_formatted_error_message()
+    truth = mock_api.truth(keys=True)
+    for stream, key_fields in STREAMS.items():
+        records = [m.record.data for m in full_read.records if m.record.stream == stream]
+        keys = [tuple(r.get(f[0]) for f in key_fields) for r in records]
+        assert len(keys) == truth["counts"][stream], stream
+        assert len(set(keys)) == len(keys), f"duplicates in {stream}"
+        expected = {tuple(k) if isinstance(k, list) else (k,) for k in truth["keys"][stream]}
+        assert set(keys) == expected, stream
+    # email_activity reads only sent campaigns: one report each.
+    activity_campaigns = {
+        m.record.data["campaign_id"]
+        for m in full_read.records
+        if m.record.stream == "email_activity"
+    }
+    assert activity_campaigns <= {c["campaign_id"] for c in truth["campaigns"]}
+
+
+def test_email_activity_is_one_flat_record_per_event(full_read):
+    events = [m.record.data for m in full_read.records if m.record.stream == "email_activity"]
+    allowed = {"campaign_id", "list_id", "list_is_active", "email_id", "email_address"}
+    allowed |= {"action", "type", "timestamp", "url", "ip"}
+    assert events and all(set(e) <= allowed for e in events)
+    assert {e["action"] for e in events} <= {"open", "click", "bounce"}
+    assert all(e.get("type") in ("hard", "soft") for e in events if e["action"] == "bounce")
+
+
+def test_the_key_never_appears_in_any_output(config, mock_api, capfd):
+    """Debug mode logs every request with its headers (to stdout, outside the messages)."""
+    output = read(SourceMailchimp(), config, _catalog("lists", "list_members"), debug=True)
+    captured = capfd.readouterr()
+    text = _all_output(output) + captured.out + captured.err
+    key = mock_api.mailchimp_api_key
+    basic = base64.b64encode(f"anystring:{key}".encode()).decode()
+    assert key not in text and basic not in text
+    assert "Making outbound API request" in text  # the headers were logged, masked
+
+
+def test_a_200_without_the_envelope_fails_the_stream_loudly():
+    config = {"apikey": "abc-us6", "base_url": "https://mock.test/3.0"}
+    with requests_mock.Mocker() as mocker:
+        mocker.get("https://mock.test/3.0/lists", json={"total_items": 3})
+        output = read(SourceMailchimp(), config, _catalog("lists"))
+    assert not output.records
+    assert any("no 'lists' array" in e.trace.error.message for e in output.errors)
+
+
+def test_a_key_without_data_centre_is_a_config_error_naming_the_field():
+    output = read(SourceMailchimp(), {"apikey": "nodatacentre"}, _catalog("lists"))
+    errors = [e.trace.error for e in output.errors]
+    assert errors and errors[0].failure_type == FailureType.config_error
+    assert "'apikey'" in errors[0].message and "nodatacentre" not in _all_output(output)
