@@ -101,10 +101,10 @@ def land_bronze(run_date: date, settings: Settings | None = None) -> dict[str, A
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
-        rows = connection.sql("select count(*) from raw_mailchimp.email_activity").fetchone()[0]
-        connection.sql(
-            "copy (select * from raw_mailchimp.email_activity) to ? (format parquet)",
-            params=[str(staging / "part-0.parquet")],
+        rows = connection.execute("select count(*) from raw_mailchimp.email_activity").fetchone()[0]
+        target = str(staging / "part-0.parquet").replace("'", "''")
+        connection.execute(
+            f"copy (select * from raw_mailchimp.email_activity) to '{target}' (format parquet)"
         )
     retired = bronze / f".ingest_date={run_date.isoformat()}.old"
     shutil.rmtree(retired, ignore_errors=True)

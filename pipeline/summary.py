@@ -19,7 +19,7 @@ def table_counts(warehouse_path: Path) -> list[tuple[str, str, int]]:
     if not warehouse_path.exists():
         return []
     with duckdb.connect(str(warehouse_path), read_only=True) as connection:
-        tables = connection.sql(
+        tables = connection.execute(
             """
             select table_schema, table_name
             from information_schema.tables
@@ -29,7 +29,7 @@ def table_counts(warehouse_path: Path) -> list[tuple[str, str, int]]:
         ).fetchall()
         count = 'select count(*) from "{}"."{}"'
         return [
-            (schema, table, connection.sql(count.format(schema, table)).fetchone()[0])
+            (schema, table, connection.execute(count.format(schema, table)).fetchone()[0])
             for schema, table in tables
         ]
 

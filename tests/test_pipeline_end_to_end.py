@@ -61,11 +61,11 @@ def runs(tmp_path_factory):
 
 def _mart(warehouse: Path) -> list[tuple]:
     with duckdb.connect(str(warehouse), read_only=True) as connection:
-        schema = connection.sql(
+        schema = connection.execute(
             "select table_schema from information_schema.tables "
             "where table_name = 'campaign_performance'"
         ).fetchone()[0]
-        return connection.sql(
+        return connection.execute(
             f"select {MART_COLUMNS}, won_revenue, unique_open_rate, unique_click_rate "
             f"from {schema}.campaign_performance order by campaign_id"
         ).fetchall()
@@ -111,7 +111,7 @@ def test_raw_tables_hold_every_record_once(runs, truth):
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as connection:
 
         def count(table: str, key: str) -> tuple[int, int]:
-            return connection.sql(
+            return connection.execute(
                 f"select count(*), count(distinct ({key})) from {table}"
             ).fetchone()
 
