@@ -3,7 +3,7 @@
 The source and the destination are separate processes that speak the Airbyte protocol (JSON lines
 on stdout/stdin). Between them sits the orchestrator, which is this module:
 
-* RECORD and STATE messages go from the source to the destination;
+* RECORD, STATE and stream-status TRACE messages go from the source to the destination;
 * LOG and TRACE messages from either side are logged, and a source's error TRACE becomes the
   sync's failure cause;
 * a STATE message that comes back out of the destination has been committed there, so only then is
@@ -194,7 +194,7 @@ _RECORD_HEADS = (b'{"type":"RECORD"', b'{"type": "RECORD"')
 
 
 def _pump(source_out, destination_in, result: SyncResult) -> list[str]:
-    """Forward records and state to the destination; log the rest; return the source's errors."""
+    """Forward records, state and stream statuses; log the rest; return the source's errors."""
     errors: list[str] = []
     counts = result.records_per_stream
     for line in source_out:
@@ -213,6 +213,9 @@ def _pump(source_out, destination_in, result: SyncResult) -> list[str]:
             destination_in.write(line)
             stream = message["record"]["stream"]
             counts[stream] = counts.get(stream, 0) + 1
+        elif kind == "TRACE" and "stream_status" in message.get("trace", {}):
+            # The destination swaps a fully refreshed stream in when its source says COMPLETE.
+            destination_in.write(line)
         elif kind == "TRACE" and "error" in message.get("trace", {}):
             errors.append(message["trace"]["error"].get("message", "unknown error"))
         elif kind == "LOG":

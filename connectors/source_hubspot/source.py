@@ -8,8 +8,8 @@ import requests
 from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.sources.streams.http.requests_native_auth import TokenAuthenticator
+from connector_kit.http import REQUEST_TIMEOUT
 
-from source_hubspot.http_policy import REQUEST_TIMEOUT
 from source_hubspot.streams import Companies, Contacts, Deals
 
 DEFAULT_BASE_URL = "https://api.hubapi.com"

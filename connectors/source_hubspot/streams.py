@@ -8,18 +8,8 @@ from functools import cached_property
 from typing import Any
 
 import requests
-from airbyte_cdk.models import SyncMode
-from airbyte_cdk.sources.streams.core import StreamData
-from airbyte_cdk.sources.streams.http import HttpStream
-from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, ErrorHandler
+from connector_kit.http import REQUEST_TIMEOUT, ApiStream, parse_page
 from requests.auth import AuthBase
-
-from source_hubspot.http_policy import (
-    REQUEST_TIMEOUT,
-    RetryAfterBackoff,
-    bounded_error_handler,
-    parse_page,
-)
 
 NULLABLE_STRING = {"type": ["null", "string"]}
 DATE_TIME = {
@@ -30,7 +20,7 @@ DATE_TIME = {
 ID_LIST = {"type": ["null", "array"], "items": {"type": "string"}}
 
 
-class CrmObjects(HttpStream):
+class CrmObjects(ApiStream):
     """One CRM object type: ``GET /crm/v3/objects/{name}`` asking for every property it has.
 
     Records are flattened as the official connector does: ``id``, ``createdAt``, ``updatedAt``,
@@ -66,7 +56,7 @@ class CrmObjects(HttpStream):
             f"{self.url_base}crm/v3/properties/{self.name}",
             request_kwargs={"timeout": REQUEST_TIMEOUT},
         )
-        properties, _ = parse_page(response, "results")
+        properties, _ = parse_page(response, "results", "HubSpot")
         return [prop["name"] for prop in properties]
 
     @cached_property
@@ -90,15 +80,6 @@ class CrmObjects(HttpStream):
         # Built from the API, so cached: the CDK asks for it once per record.
         return self._json_schema
 
-    def get_error_handler(self) -> ErrorHandler:
-        return bounded_error_handler(self.logger)
-
-    def get_backoff_strategy(self) -> BackoffStrategy:
-        return RetryAfterBackoff()
-
-    def request_kwargs(self, **_: Any) -> Mapping[str, Any]:
-        return {"timeout": REQUEST_TIMEOUT}
-
     def request_params(
         self,
         stream_state: Mapping[str, Any] | None,
@@ -119,7 +100,7 @@ class CrmObjects(HttpStream):
         return params
 
     def parse_response(self, response: requests.Response, **_: Any) -> Iterable[Mapping[str, Any]]:
-        objects, body = parse_page(response, "results")
+        objects, body = parse_page(response, "results", "HubSpot")
         self._next_after = ((body.get("paging") or {}).get("next") or {}).get("after")
         return [self._flatten(obj) for obj in objects]
 
@@ -142,31 +123,6 @@ class CrmObjects(HttpStream):
             # One entry per association type (e.g. labelled and unlabelled): keep each id once.
             record[kind] = list(dict.fromkeys(str(link["id"]) for link in links))
         return record
-
-    @property
-    def is_resumable(self) -> bool:
-        """Plain full refresh: a failed sync starts over, see ``read_records``."""
-        return False
-
-    def read_records(
-        self,
-        sync_mode: SyncMode,
-        cursor_field: list[str] | None = None,
-        stream_slice: Mapping[str, Any] | None = None,
-        stream_state: Mapping[str, Any] | None = None,
-    ) -> Iterable[StreamData]:
-        """Read every page in one go.
-
-        Overridden, with ``is_resumable`` False, so that the CDK does not switch to "resumable
-        full refresh", which emits a state message after every page: each state makes the
-        destination commit, and a commit per 100 records would cap the load rate. At the end of
-        the stream the CDK still emits one state message.
-        """
-        yield from self._read_pages(
-            lambda _request, response, _state, _slice: self.parse_response(response),
-            stream_slice,
-            stream_state,
-        )
 
 
 class Contacts(CrmObjects):

@@ -11,8 +11,8 @@ from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.sources.streams.http.requests_native_auth import BasicHttpAuthenticator
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from connector_kit.http import REQUEST_TIMEOUT
 
-from source_mailchimp.http_policy import REQUEST_TIMEOUT
 from source_mailchimp.streams import Campaigns, EmailActivity, ListMembers, Lists
 
 DEFAULT_BASE_URL = "https://{dc}.api.mailchimp.com/3.0"

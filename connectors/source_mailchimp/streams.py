@@ -8,22 +8,13 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
-from airbyte_cdk.models import SyncMode
-from airbyte_cdk.sources.streams.core import StreamData
-from airbyte_cdk.sources.streams.http import HttpStream
-from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, ErrorHandler
+from connector_kit.http import ApiStream, parse_page
 from requests.auth import AuthBase
 
 from source_mailchimp import schemas
-from source_mailchimp.http_policy import (
-    REQUEST_TIMEOUT,
-    RetryAfterBackoff,
-    bounded_error_handler,
-    parse_page,
-)
 
 
-class MailchimpStream(HttpStream):
+class MailchimpStream(ApiStream):
     """A collection: ``GET <path>?count=&offset=`` -> ``{<envelope_key>: [...], total_items}``."""
 
     envelope_key: str
@@ -48,15 +39,6 @@ class MailchimpStream(HttpStream):
         # A constant: the CDK asks for it once per record, so it must cost nothing.
         return self.json_schema
 
-    def get_error_handler(self) -> ErrorHandler:
-        return bounded_error_handler(self.logger)
-
-    def get_backoff_strategy(self) -> BackoffStrategy:
-        return RetryAfterBackoff()
-
-    def request_kwargs(self, **_: Any) -> Mapping[str, Any]:
-        return {"timeout": REQUEST_TIMEOUT}
-
     def request_params(
         self,
         stream_state: Mapping[str, Any] | None,
@@ -74,7 +56,7 @@ class MailchimpStream(HttpStream):
         return params
 
     def parse_response(self, response: requests.Response, **_: Any) -> Iterable[Mapping[str, Any]]:
-        items, body = parse_page(response, self.envelope_key)
+        items, body = parse_page(response, self.envelope_key, "MailChimp")
         total = body.get("total_items")
         self._last_page = (len(items), total if isinstance(total, int) else None)
         return items
@@ -93,31 +75,6 @@ class MailchimpStream(HttpStream):
         for record in self.read_only_records():
             if isinstance(record, Mapping):
                 yield record
-
-    @property
-    def is_resumable(self) -> bool:
-        """Plain full refresh: a failed sync starts over, see ``read_records``."""
-        return False
-
-    def read_records(
-        self,
-        sync_mode: SyncMode,
-        cursor_field: list[str] | None = None,
-        stream_slice: Mapping[str, Any] | None = None,
-        stream_state: Mapping[str, Any] | None = None,
-    ) -> Iterable[StreamData]:
-        """Read every page of the slice in one go.
-
-        Overridden, with ``is_resumable`` False, so that the CDK does not switch to "resumable
-        full refresh", which emits a state message after every page: each state makes the
-        destination commit, and a commit per 1000 records would cap the load rate. At the end of
-        the stream the CDK still emits one state message.
-        """
-        yield from self._read_pages(
-            lambda _request, response, _state, _slice: self.parse_response(response),
-            stream_slice,
-            stream_state,
-        )
 
 
 class Lists(MailchimpStream):
