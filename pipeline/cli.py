@@ -99,7 +99,7 @@ def run(
     summary = summarize(settings, run_id)
     summary["seconds"] = round(time.monotonic() - started, 1)
     (settings.runs_dir / f"{run_id}.summary.json").write_bytes(
-        orjson.dumps(summary, option=orjson.OPT_INDENT_2)
+        orjson.dumps(summary, default=str, option=orjson.OPT_INDENT_2)
     )
     print_summary(summary, Console())
     console.print(

@@ -34,6 +34,32 @@ def table_counts(warehouse_path: Path) -> list[tuple[str, str, int]]:
         ]
 
 
+def top_campaigns(warehouse_path: Path, limit: int = 5) -> list[dict[str, Any]]:
+    """The business answer in brief: the campaigns that brought the most won revenue."""
+    import duckdb
+
+    if not warehouse_path.exists():
+        return []
+    with duckdb.connect(str(warehouse_path), read_only=True) as connection:
+        found = connection.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'marts' and table_name = 'campaign_performance'"
+        ).fetchone()[0]
+        if not found:
+            return []
+        cursor = connection.execute(
+            """
+            select campaign_title, recipients, unique_click_rate, won_deals, won_revenue
+            from marts.campaign_performance
+            order by won_revenue desc, campaign_id
+            limit ?
+            """,
+            [limit],
+        )
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 def summarize(settings: Settings, run_id: str) -> dict[str, Any]:
     steps = read_steps(settings.runs_dir, run_id)
     return {
@@ -45,6 +71,7 @@ def summarize(settings: Settings, run_id: str) -> dict[str, Any]:
             {"table": f"{schema}.{table}", "rows": rows}
             for schema, table, rows in table_counts(settings.warehouse_path)
         ],
+        "top_campaigns": top_campaigns(settings.warehouse_path),
     }
 
 
@@ -61,5 +88,21 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
     tables.add_column("rows", justify="right")
     for table in summary["tables"]:
         tables.add_row(table["table"], f"{table['rows']:,}")
+    answer = Table(title="Which campaigns bring revenue? (top 5, marts.campaign_performance)")
+    answer.add_column("campaign")
+    answer.add_column("recipients", justify="right")
+    answer.add_column("unique click rate", justify="right")
+    answer.add_column("won deals", justify="right")
+    answer.add_column("won revenue", justify="right")
+    for campaign in summary.get("top_campaigns", []):
+        answer.add_row(
+            campaign["campaign_title"],
+            f"{campaign['recipients']:,}",
+            f"{campaign['unique_click_rate']:.1%}",
+            str(campaign["won_deals"]),
+            f"{campaign['won_revenue']:,.2f}",
+        )
     console.print(steps)
     console.print(tables)
+    if answer.row_count:
+        console.print(answer)
