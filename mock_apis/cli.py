@@ -1,5 +1,7 @@
 """``mock-apis``: serve the mock APIs, or print the ground truth of a world without a server."""
 
+import urllib.error
+import urllib.request
 from typing import Annotated
 
 import orjson
@@ -79,6 +81,23 @@ def print_truth(
     world = World(seed=seed, scale=scale, days_advanced=days_advanced)
     document = truth(world, attribution_window_days, keys)
     typer.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
+
+
+@app.command("advance")
+def advance_clock(
+    days: Annotated[int, typer.Option(min=1, help="Days to move the simulated now forward.")] = 1,
+    url: Annotated[
+        str, typer.Option(envvar="MOCK_URL", help="The running mock server.")
+    ] = "http://127.0.0.1:8765",
+) -> None:
+    """Move a running server's simulated now forward (new people, campaigns, activity, deals)."""
+    request = urllib.request.Request(f"{url.rstrip('/')}/_mock/advance?days={days}", method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            clock = orjson.loads(response.read())
+    except urllib.error.URLError as error:
+        raise typer.BadParameter(f"cannot reach the mock server at {url}: {error}") from None
+    typer.echo(f"now {clock['now']} ({clock['days_advanced']} days advanced)")
 
 
 def main() -> None:

@@ -186,11 +186,11 @@ def _flag(value: bool) -> str:
     return "true" if value else "false"
 
 
-def _modified_ms(world: World, created_ms: int, delay_seconds: int) -> int:
-    """When the object was last modified: ``delay_seconds`` after creation, unless that is after
-    now (then the modification has not happened yet)."""
-    modified_ms = created_ms + delay_seconds * 1000
-    return modified_ms if modified_ms < world.now_ts * 1000 else created_ms
+def _edit_ms(world: World, created_ms: int, delay_seconds: int) -> int | None:
+    """When a salesperson edits the object, ``delay_seconds`` after creation, or None if that is
+    still in the future (the edit has not happened yet)."""
+    edited_ms = created_ms + delay_seconds * 1000
+    return edited_ms if edited_ms < world.now_ts * 1000 else None
 
 
 def contact(
@@ -204,7 +204,8 @@ def contact(
     contact_id = world.contact_id(person.index)
     # HubSpot keeps milliseconds; the world's times are whole seconds.
     created_ms = person.created_ts * 1000 + ms_pick % 1000
-    modified_ms = _modified_ms(world, created_ms, modified_delay % (90 * DAY))
+    edited_ms = _edit_ms(world, created_ms, modified_delay % (90 * DAY))
+    modified_ms = created_ms if edited_ms is None else edited_ms
     deal = world.deal_of(person.index)
     if deal is None:
         stage = pick(LIFECYCLE_STAGES[:4], stage_pick)
@@ -226,7 +227,10 @@ def contact(
         "company": world.company_name(person.company),
         "jobtitle": person.job_title if chance(job_roll, 0.7) else None,
         "lifecyclestage": stage,
-        "hs_lead_status": pick(LEAD_STATUSES, lead_pick) if chance(lead_roll, 0.5) else None,
+        # The edit is the salesperson qualifying the lead.
+        "hs_lead_status": pick(LEAD_STATUSES, lead_pick)
+        if edited_ms is not None and chance(lead_roll, 0.8)
+        else None,
         "country": person.place.country_code,
         "city": person.place.city,
         "hubspot_owner_id": pick(OWNER_IDS, owner_pick) if chance(owner_roll, 0.8) else None,
@@ -255,7 +259,8 @@ def company(
         digest(world.seed, Kind.COMPANY, company_index, 1)
     )
     created_ms = item.created_ts * 1000 + ms_pick % 1000
-    modified_ms = _modified_ms(world, created_ms, modified_delay % (120 * DAY))
+    edited_ms = _edit_ms(world, created_ms, modified_delay % (120 * DAY))
+    modified_ms = created_ms if edited_ms is None else edited_ms
     everything: Properties = {
         "name": item.name,
         "domain": item.domain,
@@ -267,7 +272,10 @@ def company(
         "annualrevenue": str(item.annual_revenue) if chance(revenue_roll, 0.6) else None,
         "country": item.place.country_code,
         "city": item.place.city,
-        "lifecyclestage": pick(("lead", "opportunity", "customer"), stage_pick),
+        # The edit moves the company along the lifecycle.
+        "lifecyclestage": "lead"
+        if edited_ms is None
+        else pick(("opportunity", "customer"), stage_pick),
     }
     return _object(
         COMPANY_ID_BASE + company_index,
@@ -289,7 +297,7 @@ def deal(world: World, item: Deal, names: Collection[str], associations: Collect
         "pipeline": "default",
         "dealstage": stage,
         "createdate": hubspot_time(item.created_ms),
-        "hs_lastmodifieddate": hubspot_time(item.close_ms if is_closed else item.created_ms),
+        "hs_lastmodifieddate": hubspot_time(item.modified_ms_at(world.now_ts)),
         "hs_object_id": str(item.id),
         "hubspot_owner_id": OWNER_IDS[owner_roll % len(OWNER_IDS)],
         "hs_is_closed_won": _flag(stage == CLOSED_WON),

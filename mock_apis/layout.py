@@ -5,9 +5,10 @@ Nothing is stored per person, so every "the n-th record of X" must be computable
   systems and 3 in HubSpot only (60 % overlap). MailChimp member j and HubSpot contact h map to
   person indices directly.
 - Audiences: MailChimp member j belongs to list ``j % 3`` at offset ``j // 3``.
-- Statuses: within each list, the statuses repeat over blocks of 25 offsets (22 subscribed, 2
-  unsubscribed, 1 cleaned; the order is shuffled per list and seed), so "the n-th subscribed member"
-  is arithmetic too.
+- Statuses: within each list, the final statuses repeat over blocks of 25 offsets (22 subscribed,
+  2 unsubscribed, 1 cleaned; the order is shuffled per list and seed), so "the n-th subscribed
+  member" is arithmetic too. Members who end unsubscribed or cleaned are subscribed for their first
+  few days (``world.STATUS_CHANGE_MAX``): only those recent joiners need a look one by one.
 """
 
 from collections.abc import Collection
@@ -98,8 +99,48 @@ class StatusPattern:
         blocks, rest = divmod(end, self.BLOCK)
         return blocks * len(positions) + sum(1 for p in positions if p < rest)
 
+    def offsets(self, statuses: Collection[str], start: int, end: int) -> list[int]:
+        """The offsets in [start, end) whose status is one of ``statuses``, in order."""
+        first, last = self.count(statuses, start), self.count(statuses, end)
+        return [self.nth(statuses, n) for n in range(first, last)]
+
     def nth(self, statuses: Collection[str], n: int) -> int:
         """The offset of the n-th (from 0) member whose status is one of ``statuses``."""
         positions = self.positions(statuses)
         block, rank = divmod(n, len(positions))
         return block * self.BLOCK + positions[rank]
+
+
+class Selection:
+    """The list offsets a members query selects, in the order they are served.
+
+    Three runs: ``changed`` (members who joined before the ``since`` filter but changed status
+    since, found one by one in a bounded window), ``settled`` (offsets ``[start, end)`` whose status
+    can no longer change: pattern arithmetic, O(1) per member), and ``recent`` (the last joiners,
+    whose status may still change: found one by one).
+    """
+
+    def __init__(
+        self,
+        pattern: StatusPattern,
+        statuses: Collection[str],
+        changed: list[int],
+        settled: tuple[int, int],
+        recent: list[int],
+    ) -> None:
+        self._pattern, self._statuses = pattern, statuses
+        self._changed, self._recent = changed, recent
+        self._settled_before = pattern.count(statuses, settled[0])
+        self._settled = pattern.count(statuses, settled[1]) - self._settled_before
+
+    def __len__(self) -> int:
+        return len(self._changed) + self._settled + len(self._recent)
+
+    def offset(self, n: int) -> int:
+        """The list offset of the n-th selected member (from 0)."""
+        if n < len(self._changed):
+            return self._changed[n]
+        n -= len(self._changed)
+        if n < self._settled:
+            return self._pattern.nth(self._statuses, self._settled_before + n)
+        return self._recent[n - self._settled]

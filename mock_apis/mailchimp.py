@@ -35,7 +35,6 @@ def subscriber_hash(email: str) -> str:
 def audience(world: World, item: AudienceList) -> Record:
     subscribed = world.count_members(item.index, (SUBSCRIBED,))
     sent = [c for c in world.campaigns if c.is_sent and c.list_index == item.index]
-    size = world.list_size(item.index)
     return {
         "id": item.id,
         "web_id": item.web_id,
@@ -81,19 +80,20 @@ def audience(world: World, item: AudienceList) -> Record:
             "campaign_count": len(sent),
             "campaign_last_sent": mailchimp_time(sent[-1].send_ts) if sent else "",
             "merge_field_count": 4,
-            "last_sub_date": _last_joined(world, item, SUBSCRIBED, size),
-            "last_unsub_date": _last_joined(world, item, UNSUBSCRIBED, size),
+            "last_sub_date": _last_change(world, item, SUBSCRIBED),
+            "last_unsub_date": _last_change(world, item, UNSUBSCRIBED),
         },
     }
 
 
-def _last_joined(world: World, item: AudienceList, status: str, size: int) -> str:
-    """When the most recent member with this status joined ("" if none)."""
-    count = world.count_members(item.index, (status,))
-    if count == 0:
+def _last_change(world: World, item: AudienceList, status: str) -> str:
+    """The ``last_changed`` of the last-joined member with this status ("" if none)."""
+    selection = world.select_members(item.index, (status,))
+    if not selection:
         return ""
-    offset = world.member_offset(item.index, (status,), 0, count - 1)
-    return mailchimp_time(world.person_created_ts(world.member_person(item.index, offset)))
+    return mailchimp_time(
+        world.member_last_changed(item.index, selection.offset(len(selection) - 1))
+    )
 
 
 def member(world: World, item: AudienceList, offset: int) -> Record:
@@ -147,7 +147,7 @@ def member(world: World, item: AudienceList, offset: int) -> Record:
         "ip_opt": person.ip,
         "timestamp_opt": joined,
         "member_rating": spread(rating_pick, 1, 5),
-        "last_changed": joined,  # the mock settles each member's status when they join
+        "last_changed": mailchimp_time(world.member_last_changed(item.index, offset)),
         "language": "en",
         "vip": chance(vip_roll, 0.02),
         "email_client": "",

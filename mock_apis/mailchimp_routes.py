@@ -113,7 +113,7 @@ def one_list(request: Request, world: World) -> Payload:
 
 
 def members(request: Request, world: World) -> Payload:
-    """Members in join order; ``status`` and ``since_last_changed`` filter by index arithmetic."""
+    """Members with ``status`` and ``since_last_changed`` filters (see ``World.select_members``)."""
     item = _audience_or_404(request, world)
     count, offset = _paging(request)
     status = request.query_params.get("status")
@@ -121,10 +121,10 @@ def members(request: Request, world: World) -> Payload:
         raise BadRequest(f"status must be one of {', '.join(KNOWN_STATUSES)}")
     statuses = (status,) if status else MEMBER_STATUSES
     since = _time_param(request, "since_last_changed")
-    start = world.first_member_since(item.index, since) if since is not None else 0
-    total = world.count_members(item.index, statuses, start)
+    selection = world.select_members(item.index, statuses, since)
+    total = len(selection)
     page = [
-        mailchimp.member(world, item, world.member_offset(item.index, statuses, start, n))
+        mailchimp.member(world, item, selection.offset(n))
         for n in range(offset, min(offset + count, total))
     ]
     return {"members": page, "list_id": item.id, "total_items": total, "_links": []}

@@ -90,7 +90,8 @@ class Company(NamedTuple):
 
 
 class Deal(NamedTuple):
-    """A HubSpot deal. Its stage depends on the simulated now: it closes at ``close_ms``.
+    """A HubSpot deal. Its stage depends on the simulated now: it starts in the first stage,
+    moves to ``open_stage`` halfway, and closes (won or lost) at ``close_ms`` unless it stays open.
 
     Times are epoch milliseconds, as HubSpot keeps them, so that attribution windows compare
     exactly.
@@ -105,10 +106,24 @@ class Deal(NamedTuple):
     amount_cents: int
     product: str
 
+    @property
+    def progress_ms(self) -> int:
+        """When the deal moves from the pipeline's first stage to ``open_stage``: halfway to its
+        close date."""
+        return (self.created_ms + self.close_ms) // 2
+
     def stage_at(self, now_ts: int) -> str:
-        if self.outcome in (CLOSED_WON, CLOSED_LOST) and self.close_ms < now_ts * 1000:
+        now_ms = now_ts * 1000
+        if self.outcome in (CLOSED_WON, CLOSED_LOST) and self.close_ms < now_ms:
             return self.outcome
-        return self.open_stage
+        return self.open_stage if self.progress_ms < now_ms else OPEN_DEAL_STAGES[0]
+
+    def modified_ms_at(self, now_ts: int) -> int:
+        """``hs_lastmodifieddate``: the last stage move before now, else the creation."""
+        now_ms = now_ts * 1000
+        if self.outcome in (CLOSED_WON, CLOSED_LOST) and self.close_ms < now_ms:
+            return self.close_ms
+        return self.progress_ms if self.progress_ms < now_ms else self.created_ms
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,8 @@
 world.
 """
 
+from typing import Any
+
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -14,17 +16,37 @@ from mock_apis.truth import DEFAULT_ATTRIBUTION_WINDOW_DAYS, truth
 from mock_apis.world import World
 
 
+def _clock(world: World) -> dict[str, Any]:
+    return {
+        "seed": world.seed,
+        "scale": world.scale,
+        "days_advanced": world.days_advanced,
+        "now": mailchimp_time(world.now_ts),
+    }
+
+
 def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok", **_clock(request.app.state.world)})
+
+
+def clock(request: Request) -> Response:
+    """Not a real API path: the simulated now."""
+    return JSONResponse(_clock(request.app.state.world))
+
+
+def advance(request: Request) -> Response:
+    """Not a real API path: move the simulated now forward by ``days`` (default 1).
+
+    The world is a pure function of its days advanced, so advancing builds the world of the later
+    day; requests already being answered finish on the world they started with.
+    """
+    try:
+        days = int_param(request, "days", 1, minimum=1)
+    except BadRequest as error:
+        return JSONResponse({"status": "error", "message": str(error)}, 400)
     world: World = request.app.state.world
-    return JSONResponse(
-        {
-            "status": "ok",
-            "seed": world.seed,
-            "scale": world.scale,
-            "days_advanced": world.days_advanced,
-            "now": mailchimp_time(world.now_ts),
-        }
-    )
+    request.app.state.world = world.advanced(days)
+    return JSONResponse(_clock(request.app.state.world))
 
 
 def ground_truth(request: Request) -> Response:
@@ -43,6 +65,8 @@ def create_app(world: World) -> Starlette:
         routes=[
             Route("/_mock/health", health),
             Route("/_mock/truth", ground_truth),
+            Route("/_mock/clock", clock),
+            Route("/_mock/advance", advance, methods=["POST"]),
             *mailchimp_routes.routes(),
             *hubspot_routes.routes(),
         ]

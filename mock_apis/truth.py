@@ -9,9 +9,10 @@ number the marts exist to produce, is defined here once:
     campaigns.
 """
 
+from collections.abc import Iterable
 from typing import Any
 
-from mock_apis import layout, mailchimp
+from mock_apis import hubspot, layout, mailchimp
 from mock_apis.model import CLOSED_WON, Deal
 from mock_apis.timeline import DAY, mailchimp_time
 from mock_apis.world import COMPANY_ID_BASE, CONTACT_ID_BASE, World
@@ -94,6 +95,7 @@ def truth(
     }
     if keys:
         result["keys"] = _keys(world, deals, activity_keys)
+        result["cursors"] = _cursors(world, deals)
     return result
 
 
@@ -113,3 +115,34 @@ def _keys(world: World, deals: list[Deal], activity_keys: list[list[str]]) -> di
         "companies": sorted(str(COMPANY_ID_BASE + index) for index in range(world.company_count)),
         "deals": sorted(str(deal.id) for deal in deals),
     }
+
+
+def _cursors(world: World, deals: list[Deal]) -> dict[str, dict[str, Any]]:
+    """Per stream, its cursor field and every record's key with its cursor value now: after an
+    incremental sync the warehouse holds exactly these (rows sorted like ``keys``)."""
+    members = sorted(
+        [
+            mailchimp.subscriber_hash(world.person(world.member_person(item.index, n)).email),
+            item.id,
+            mailchimp_time(world.member_last_changed(item.index, n)),
+        ]
+        for item in world.lists
+        for n in range(world.list_size(item.index))
+    )
+    campaigns = sorted([c.id, mailchimp_time(c.create_ts)] for c in world.campaigns)
+    contacts = (hubspot.contact(world, index, (), ()) for index in range(world.contact_count))
+    companies = (hubspot.company(world, index, (), ()) for index in range(world.company_count))
+    return {
+        "list_members": {"field": "last_changed", "rows": members},
+        "campaigns": {"field": "create_time", "rows": campaigns},
+        "contacts": {"field": "updatedAt", "rows": _updated(contacts)},
+        "companies": {"field": "updatedAt", "rows": _updated(companies)},
+        "deals": {
+            "field": "updatedAt",
+            "rows": _updated(hubspot.deal(world, deal, (), ()) for deal in deals),
+        },
+    }
+
+
+def _updated(records: Iterable[dict[str, Any]]) -> list[list[str]]:
+    return sorted([record["id"], record["updatedAt"]] for record in records)

@@ -67,6 +67,11 @@ COMPANY_FIELDS = struct.Struct("<4H")
 
 _SUBSCRIBED = (SUBSCRIBED,)
 MEMBER_STATUSES = (SUBSCRIBED, UNSUBSCRIBED, CLEANED)
+# Members who end unsubscribed or cleaned join subscribed and leave this long after joining: long
+# enough to receive a campaign or two, short enough that only recent joiners can still change.
+STATUS_CHANGE_MIN = DAY
+STATUS_CHANGE_MAX = 10 * DAY
+_LEAVING = (UNSUBSCRIBED, CLEANED)
 
 
 class Kind(IntEnum):
@@ -83,6 +88,7 @@ class Kind(IntEnum):
     COMPANY = 9
     MEMBER = 10  # MailChimp-only attributes of a member, drawn by the renderer
     CONTACT = 11  # HubSpot-only attributes of a contact, drawn by the renderer
+    STATUS_CHANGE = 12  # when a member who ends unsubscribed or cleaned left
 
 
 class World:
@@ -110,6 +116,8 @@ class World:
             layout.StatusPattern(seed, Kind.STATUS, index) for index in range(layout.LIST_COUNT)
         )
         self.lists = tuple(self._make_list(index) for index in range(layout.LIST_COUNT))
+        # Per campaign, a window's worth of offsets: few campaigns are paged at once.
+        self._leavers = lru_cache(maxsize=8)(self._find_leavers)
         self.campaigns = self._make_campaigns()
         self._sent_by_list = tuple(
             tuple(c for c in self.campaigns if c.is_sent and c.list_index == index)
@@ -119,6 +127,10 @@ class World:
         # Bounded caches: pages and truth revisit the same people; memory stays capped.
         self.person = lru_cache(maxsize=16_384)(self._make_person)
         self.deal_of = lru_cache(maxsize=16_384)(self._make_deal)
+
+    def advanced(self, days: int) -> "World":
+        """The same world ``days`` later."""
+        return World(self.seed, self.scale, self.days_advanced + days)
 
     # -- time and people ------------------------------------------------------------------------
 
@@ -204,19 +216,59 @@ class World:
     def member_person(self, list_index: int, offset: int) -> int:
         return layout.member_to_person(offset * layout.LIST_COUNT + list_index)
 
+    def status_change_ts(self, list_index: int, offset: int) -> int | None:
+        """When a member who ends unsubscribed or cleaned leaves (None: they stay subscribed)."""
+        if self._patterns[list_index].status(offset) == SUBSCRIBED:
+            return None
+        person = self.member_person(list_index, offset)
+        delay = spread(
+            key(self.seed, Kind.STATUS_CHANGE, person), STATUS_CHANGE_MIN, STATUS_CHANGE_MAX
+        )
+        return self.person_created_ts(person) + delay
+
     def member_status(self, list_index: int, offset: int) -> str:
-        return self._patterns[list_index].status(offset)
+        """The member's status now."""
+        change = self.status_change_ts(list_index, offset)
+        if change is None or change < self.now_ts:
+            return self._patterns[list_index].status(offset)
+        return SUBSCRIBED
 
-    def count_members(self, list_index: int, statuses: tuple[str, ...], start: int = 0) -> int:
-        """Members of the list now at offsets >= ``start`` whose status is one of ``statuses``."""
-        pattern = self._patterns[list_index]
+    def member_last_changed(self, list_index: int, offset: int) -> int:
+        """MailChimp's ``last_changed``: when the member joined, or left if they have by now."""
+        change = self.status_change_ts(list_index, offset)
+        if change is not None and change < self.now_ts:
+            return change
+        return self.person_created_ts(self.member_person(list_index, offset))
+
+    def select_members(
+        self, list_index: int, statuses: tuple[str, ...], since: int | None = None
+    ) -> layout.Selection:
+        """The members with one of ``statuses`` now and, if ``since`` is given, a ``last_changed``
+        at or after it: those who changed since then first, then by join order."""
         size = self.list_size(list_index)
-        return pattern.count(statuses, size) - pattern.count(statuses, min(start, size))
+        start = 0 if since is None else self.first_member_since(list_index, since)
+        # Older members are settled: their change, if any, happened before now.
+        unsettled = max(start, self.first_member_since(list_index, self.now_ts - STATUS_CHANGE_MAX))
+        changed: list[int] = []
+        if since is not None and set(statuses) & set(_LEAVING):
+            window = self.first_member_since(list_index, since - STATUS_CHANGE_MAX)
+            changed = [
+                offset
+                for offset in self._patterns[list_index].offsets(statuses, window, start)
+                if since <= self.member_last_changed(list_index, offset)
+            ]
+        recent = [
+            offset
+            for offset in range(unsettled, size)
+            if self.member_status(list_index, offset) in statuses
+        ]
+        return layout.Selection(
+            self._patterns[list_index], statuses, changed, (start, unsettled), recent
+        )
 
-    def member_offset(self, list_index: int, statuses: tuple[str, ...], start: int, n: int) -> int:
-        """The offset of the n-th member from ``start`` on whose status is one of ``statuses``."""
-        pattern = self._patterns[list_index]
-        return pattern.nth(statuses, pattern.count(statuses, start) + n)
+    def count_members(self, list_index: int, statuses: tuple[str, ...]) -> int:
+        """Members of the list now whose status is one of ``statuses``."""
+        return len(self.select_members(list_index, statuses))
 
     def first_member_since(self, list_index: int, ts: int) -> int:
         """The first offset whose member joined at or after ``ts`` (they join in offset order)."""
@@ -252,22 +304,42 @@ class World:
                     send_ts=send_ts,
                     is_sent=is_sent,
                     subject_line=rng.choice(self.pools.subject_lines),
-                    emails_sent=self.recipients_at(list_index, send_ts) if is_sent else 0,
+                    emails_sent=(
+                        self.recipients_at(list_index, send_ts)
+                        + len(self._leavers(list_index, send_ts))
+                        if is_sent
+                        else 0
+                    ),
                 )
             )
         return tuple(campaigns)
 
     def recipients_at(self, list_index: int, ts: int) -> int:
-        """How many a campaign sent to the list at ``ts`` reaches: subscribers who joined before."""
+        """How many members who stay subscribed had joined the list before ``ts``."""
         members = layout.mailchimp_count(self.people_count_at(ts))
         return self._patterns[list_index].count(_SUBSCRIBED, layout.list_size(list_index, members))
 
     def campaign_by_id(self, campaign_id: str) -> Campaign | None:
         return next((c for c in self.campaigns if c.id == campaign_id), None)
 
+    def _find_leavers(self, list_index: int, ts: int) -> list[int]:
+        """Offsets of members subscribed at ``ts`` who have left or will leave (recent joiners)."""
+        window = self.first_member_since(list_index, ts - STATUS_CHANGE_MAX)
+        joined = self.first_member_since(list_index, ts)
+        return [
+            offset
+            for offset in self._patterns[list_index].offsets(_LEAVING, window, joined)
+            if self.status_change_ts(list_index, offset) >= ts  # type: ignore[operator]
+        ]
+
     def recipient(self, campaign: Campaign, n: int) -> int:
-        """The person index of the n-th recipient of a sent campaign."""
-        offset = self._patterns[campaign.list_index].nth(_SUBSCRIBED, n)
+        """The person index of the n-th recipient of a sent campaign: those who stay subscribed
+        in join order, then those who were still subscribed when it went out but left later."""
+        staying = self.recipients_at(campaign.list_index, campaign.send_ts)
+        if n < staying:
+            offset = self._patterns[campaign.list_index].nth(_SUBSCRIBED, n)
+        else:
+            offset = self._leavers(campaign.list_index, campaign.send_ts)[n - staying]
         return self.member_person(campaign.list_index, offset)
 
     def activity(self, campaign: Campaign, person: int) -> list[Event]:
@@ -331,13 +403,12 @@ class World:
             return None
         member = layout.person_to_member(person)
         list_index, offset = member % layout.LIST_COUNT, member // layout.LIST_COUNT
-        if self.member_status(list_index, offset) != SUBSCRIBED:
-            return None
         created = self.person_created_ts(person)
+        left = self.status_change_ts(list_index, offset)
         clicks = (
             event.ts
             for campaign in self._sent_by_list[list_index]
-            if campaign.send_ts > created
+            if created < campaign.send_ts and (left is None or campaign.send_ts <= left)
             for event in self.activity(campaign, person)
             if event.action == "click"
         )

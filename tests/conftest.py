@@ -12,7 +12,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -56,6 +57,24 @@ class MockApi:
         response.raise_for_status()
         return response.json()
 
+    def clock(self) -> dict[str, Any]:
+        """The simulated now: ``{seed, scale, days_advanced, now}``."""
+        response = requests.get(f"{self.url}/_mock/clock", timeout=(5, 30))
+        response.raise_for_status()
+        return response.json()
+
+    def advance(self, days: int) -> dict[str, Any]:
+        """Move the server's simulated now forward; returns the new clock.
+
+        Never on the shared session ``mock_api``: other tests expect its world to stay put. Start
+        a private server with ``mock_api_server`` instead.
+        """
+        response = requests.post(
+            f"{self.url}/_mock/advance", params={"days": days}, timeout=(5, 120)
+        )
+        response.raise_for_status()
+        return response.json()
+
 
 def _mock_apis_command() -> str:
     """The console script of this environment (beside the interpreter), else the one on PATH."""
@@ -90,8 +109,11 @@ def _wait_until_healthy(url: str, process: subprocess.Popen, log: IO[bytes]) -> 
     raise RuntimeError(f"mock-apis did not become healthy within {STARTUP_TIMEOUT_SECONDS} s")
 
 
-@pytest.fixture(scope="session")
-def mock_api() -> Iterator[MockApi]:
+@contextmanager
+def running_mock_api(
+    seed: int = MOCK_SEED, scale: int = MOCK_SCALE, *options: str
+) -> Iterator[MockApi]:
+    """A private ``mock-apis serve`` with extra command-line ``options``, stopped on exit."""
     port = _free_port()
     env = {
         **os.environ,
@@ -99,7 +121,7 @@ def mock_api() -> Iterator[MockApi]:
         "MOCK_HUBSPOT_TOKEN": TEST_HUBSPOT_TOKEN,
     }
     command = [_mock_apis_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--seed", str(MOCK_SEED), "--scale", str(MOCK_SCALE)]
+    command += ["--seed", str(seed), "--scale", str(scale), *options]
     url = f"http://127.0.0.1:{port}"
     # The server's output goes to a file, shown if it fails to start.
     with tempfile.TemporaryFile() as log:
@@ -110,8 +132,8 @@ def mock_api() -> Iterator[MockApi]:
                 url=url,
                 mailchimp_api_key=TEST_MAILCHIMP_API_KEY,
                 hubspot_token=TEST_HUBSPOT_TOKEN,
-                seed=MOCK_SEED,
-                scale=MOCK_SCALE,
+                seed=seed,
+                scale=scale,
             )
         finally:
             process.terminate()
@@ -120,3 +142,16 @@ def mock_api() -> Iterator[MockApi]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@pytest.fixture(scope="session")
+def mock_api() -> Iterator[MockApi]:
+    """The shared server: never advance it (see ``MockApi.advance``)."""
+    with running_mock_api() as api:
+        yield api
+
+
+@pytest.fixture
+def mock_api_server() -> Callable[..., AbstractContextManager[MockApi]]:
+    """A private server: ``with mock_api_server(seed, scale, "--dirty-rate", "0") as api``."""
+    return running_mock_api
