@@ -1,1 +1,5 @@
-"""destination-lake: lands Airbyte streams as Parquet files in the lake's bronze layer."""
+"""destination-lake: lands Airbyte streams as immutable files in the lake's bronze layer."""
+
+from destination_lake.destination import DestinationLake
+
+__all__ = ["DestinationLake"]

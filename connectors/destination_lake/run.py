@@ -1,7 +1,9 @@
-"""Console script entry point (placeholder until the destination is built)."""
+"""Console entry point ``destination-lake``: the Airbyte commands spec, check, write."""
 
 import sys
 
+from destination_lake.destination import DestinationLake
+
 
 def run() -> None:
-    sys.exit("destination-lake is not built yet")
+    DestinationLake().run(sys.argv[1:])
