@@ -7,6 +7,7 @@ from typing import Annotated
 import orjson
 import typer
 
+from mock_apis.rate_limits import DEFAULT_HUBSPOT_BURST, DEFAULT_HUBSPOT_SEARCH_RATE
 from mock_apis.truth import DEFAULT_ATTRIBUTION_WINDOW_DAYS, truth
 from mock_apis.world import World
 
@@ -32,15 +33,37 @@ DaysAdvanced = Annotated[
 ]
 
 
-def _serve(host: str, port: int, seed: int, scale: int, days_advanced: int) -> None:
+HubSpotBurst = Annotated[
+    int,
+    typer.Option(
+        envvar="MOCK_HUBSPOT_BURST", min=1, help="HubSpot requests allowed per rolling 10 s."
+    ),
+]
+HubSpotSearchRate = Annotated[
+    int,
+    typer.Option(
+        envvar="MOCK_HUBSPOT_SEARCH_RATE", min=1, help="HubSpot search requests allowed per second."
+    ),
+]
+
+
+def _serve(
+    host: str, port: int, world: World, hubspot_burst: int, hubspot_search_rate: int
+) -> None:
     import uvicorn  # only the serving path needs it
 
+    from mock_apis.rate_limits import HubSpotLimits
     from mock_apis.server import create_app
 
-    world = World(seed=seed, scale=scale, days_advanced=days_advanced)
-    print(f"mock-apis serving http://{host}:{port} (seed={seed}, scale={scale})", flush=True)
+    limits = HubSpotLimits(burst=hubspot_burst, search_rate=hubspot_search_rate)
+    print(
+        f"mock-apis serving http://{host}:{port} (seed={world.seed}, scale={world.scale})",
+        flush=True,
+    )
     # Quiet: no access log (it would print every request), warnings and errors only.
-    uvicorn.run(create_app(world), host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(
+        create_app(world, limits), host=host, port=port, log_level="warning", access_log=False
+    )
 
 
 @app.callback(invoke_without_command=True)
@@ -51,10 +74,13 @@ def default(
     seed: Seed = 42,
     scale: Scale = 2000,
     days_advanced: DaysAdvanced = 0,
+    hubspot_burst: HubSpotBurst = DEFAULT_HUBSPOT_BURST,
+    hubspot_search_rate: HubSpotSearchRate = DEFAULT_HUBSPOT_SEARCH_RATE,
 ) -> None:
     """With no subcommand, serve."""
     if ctx.invoked_subcommand is None:
-        _serve(host, port, seed, scale, days_advanced)
+        world = World(seed=seed, scale=scale, days_advanced=days_advanced)
+        _serve(host, port, world, hubspot_burst, hubspot_search_rate)
 
 
 @app.command()
@@ -64,9 +90,12 @@ def serve(
     seed: Seed = 42,
     scale: Scale = 2000,
     days_advanced: DaysAdvanced = 0,
+    hubspot_burst: HubSpotBurst = DEFAULT_HUBSPOT_BURST,
+    hubspot_search_rate: HubSpotSearchRate = DEFAULT_HUBSPOT_SEARCH_RATE,
 ) -> None:
     """Serve the mock APIs until interrupted."""
-    _serve(host, port, seed, scale, days_advanced)
+    world = World(seed=seed, scale=scale, days_advanced=days_advanced)
+    _serve(host, port, world, hubspot_burst, hubspot_search_rate)
 
 
 @app.command("truth")

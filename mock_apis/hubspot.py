@@ -15,7 +15,14 @@ from mock_apis.model import CLOSED_LOST, CLOSED_WON, DEAL_STAGES, Deal
 from mock_apis.pools import INDUSTRIES
 from mock_apis.rng import chance, digest, key, pick
 from mock_apis.timeline import DAY, hubspot_time
-from mock_apis.world import COMPANY_ID_BASE, Kind, World
+from mock_apis.world import (
+    COMPANY_ID_BASE,
+    CONTACT_ID_BASE,
+    DEAL_ID_BASE,
+    PEOPLE_PER_COMPANY,
+    Kind,
+    World,
+)
 
 Record = dict[str, Any]
 Properties = dict[str, str | None]
@@ -325,3 +332,63 @@ def _with_associations(record: Record, links: dict[str, list[tuple[str, str]]]) 
             for to_type, pairs in links.items()
         }
     return record
+
+
+def find(
+    world: World,
+    object_type: str,
+    object_id: str,
+    names: Collection[str],
+    associations: Collection[str],
+) -> Record | None:
+    """One object by its id, or None if no such object exists now."""
+    if not object_id.isdigit():
+        return None
+    number = int(object_id)
+    if object_type == CONTACTS:
+        index = number - CONTACT_ID_BASE
+        if 0 <= index < world.contact_count:
+            return contact(world, index, names, associations)
+    elif object_type == COMPANIES:
+        index = number - COMPANY_ID_BASE
+        if 0 <= index < world.company_count:
+            return company(world, index, names, associations)
+    else:
+        person = number - DEAL_ID_BASE
+        item = world.deal_of(person) if person >= 0 else None
+        if item is not None:
+            return deal(world, item, names, associations)
+    return None
+
+
+def associated_ids(
+    world: World, from_type: str, to_type: str, ids: Collection[str]
+) -> dict[str, list[str]]:
+    """The ids of ``to_type`` objects associated with each of ``ids`` (unknown ids: none).
+
+    Contacts and deals carry their links; a company's are found by a scan of the people from its
+    first possible member on (slow at a million people: ask from the contact or deal side).
+    """
+    if from_type != COMPANIES:
+        linked = {}
+        for object_id in ids:
+            record = find(world, from_type, object_id, (), (to_type,)) or {}
+            results = record.get("associations", {}).get(to_type, {}).get("results", [])
+            linked[object_id] = [item["id"] for item in results]
+        return linked
+    wanted = {
+        int(i) - COMPANY_ID_BASE: i
+        for i in ids
+        if i.isdigit() and 0 <= int(i) - COMPANY_ID_BASE < world.company_count
+    }
+    linked = {object_id: [] for object_id in ids}
+    first = min(wanted, default=world.company_count) * PEOPLE_PER_COMPANY
+    for index in range(first, world.people_count):
+        person = world.person(index)
+        if person.company not in wanted or not person.in_hubspot:
+            continue
+        if to_type == CONTACTS:
+            linked[wanted[person.company]].append(str(world.contact_id(index)))
+        elif (item := world.deal_of(index)) is not None:
+            linked[wanted[person.company]].append(str(item.id))
+    return linked

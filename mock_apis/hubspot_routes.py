@@ -1,16 +1,21 @@
-"""HubSpot CRM v3 endpoints under ``/crm/v3/``: objects (listed and by id), the property catalog."""
+"""HubSpot endpoints: CRM v3 objects (listed, by id, searched), properties (v3 and the legacy v2),
+owners, pipelines, associations v4, and the legacy marketing email events."""
 
 import base64
 import binascii
 import hmac
-from collections.abc import Callable
+import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mock_apis import hubspot
+from mock_apis import hubspot, hubspot_account, hubspot_email_events, hubspot_search
+from mock_apis.rate_limits import HubSpotLimits
 from mock_apis.responses import (
     BadRequest,
     JSONResponse,
@@ -19,18 +24,29 @@ from mock_apis.responses import (
     int_param,
     list_param,
 )
-from mock_apis.world import COMPANY_ID_BASE, CONTACT_ID_BASE, DEAL_ID_BASE, World
+from mock_apis.world import World
 
 MAX_LIMIT = 100
+MAX_EVENTS_LIMIT = 1000
 
-Payload = dict[str, Any]
+Payload = Any  # a JSON document: an object, or the legacy v2 endpoints' bare arrays
 Handler = Callable[[Request, World], Payload]
+# Associations v4 type ids of HubSpot's default ("Primary") associations, by (from, to).
+ASSOCIATION_TYPE_IDS = {
+    (hubspot.CONTACTS, hubspot.COMPANIES): 1,
+    (hubspot.COMPANIES, hubspot.CONTACTS): 2,
+    (hubspot.DEALS, hubspot.CONTACTS): 3,
+    (hubspot.CONTACTS, hubspot.DEALS): 4,
+    (hubspot.DEALS, hubspot.COMPANIES): 5,
+    (hubspot.COMPANIES, hubspot.DEALS): 6,
+}
 
 
-def _endpoint(handler: Handler) -> Callable[[Request], Response]:
-    """Wrap a handler with Bearer auth and HubSpot's error bodies."""
+def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap a handler with Bearer auth, a parsed JSON body (``request.state.body``) and HubSpot's
+    error bodies. The handler runs in a worker thread: pages are CPU work."""
 
-    def endpoint(request: Request) -> Response:
+    async def endpoint(request: Request) -> Response:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return hubspot_error(
@@ -47,18 +63,55 @@ def _endpoint(handler: Handler) -> Callable[[Request], Response]:
                 "The access token provided is invalid or has expired.",
                 "INVALID_AUTHENTICATION",
             )
-        try:
-            return JSONResponse(handler(request, request.app.state.world))
-        except BadRequest as error:
-            return hubspot_error(400, str(error), "VALIDATION_ERROR")
-        except NotFound:
-            return hubspot_error(404, "resource not found", "OBJECT_NOT_FOUND")
+        limits: HubSpotLimits = request.app.state.hubspot_limits
+        broken, headers = limits.check(token.strip(), request.url.path.endswith("/search"))
+        if broken is not None:
+            response = rate_limited(broken)
+        else:
+            response = await _answer(handler, request)
+        response.headers.update(headers)
+        return response
 
     return endpoint
 
 
-def _object_type(request: Request) -> str:
-    name = request.path_params["object_type"]
+async def _answer(handler: Handler, request: Request) -> Response:
+    try:
+        if request.method == "POST":
+            request.state.body = _json_object(await request.body())
+        world = request.app.state.world
+        return JSONResponse(await run_in_threadpool(handler, request, world))
+    except BadRequest as error:
+        return hubspot_error(400, str(error), "VALIDATION_ERROR")
+    except NotFound:
+        return hubspot_error(404, "resource not found", "OBJECT_NOT_FOUND")
+
+
+def rate_limited(policy: str) -> Response:
+    """HubSpot's 429 body, naming the policy that was broken."""
+    limit = "ten_secondly_rolling" if policy == "TEN_SECONDLY_ROLLING" else "secondly"
+    body = {
+        "status": "error",
+        "message": f"You have reached your {limit} limit.",
+        "errorType": "RATE_LIMIT",
+        "correlationId": str(uuid.uuid4()),
+        "policyName": policy,
+    }
+    return JSONResponse(body, 429)
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        document = orjson.loads(body or b"{}")
+    except orjson.JSONDecodeError:
+        raise BadRequest("Invalid input JSON: the body is not valid JSON") from None
+    if not isinstance(document, dict):
+        raise BadRequest("Invalid input JSON: the body must be an object")
+    return document
+
+
+def _object_type(request: Request, parameter: str = "object_type") -> str:
+    name = request.path_params[parameter]
     if name not in hubspot.OBJECT_TYPES:
         raise BadRequest(f"Unable to infer object type from: {name}")
     return hubspot.OBJECT_TYPES[name]
@@ -120,34 +173,70 @@ def list_objects(request: Request, world: World) -> Payload:
 def one_object(request: Request, world: World) -> Payload:
     object_type = _object_type(request)
     names, associations = _render_arguments(request, object_type)
-    try:
-        object_id = int(request.path_params["object_id"])
-    except ValueError:
-        raise NotFound from None
-    if object_type == hubspot.CONTACTS:
-        index = object_id - CONTACT_ID_BASE
-        if 0 <= index < world.contact_count:
-            return hubspot.contact(world, index, names, associations)
-    elif object_type == hubspot.COMPANIES:
-        index = object_id - COMPANY_ID_BASE
-        if 0 <= index < world.company_count:
-            return hubspot.company(world, index, names, associations)
-    else:
-        person = object_id - DEAL_ID_BASE
-        deal = world.deal_of(person) if person >= 0 else None
-        if deal is not None:
-            return hubspot.deal(world, deal, names, associations)
-    raise NotFound
+    record = hubspot.find(world, object_type, request.path_params["object_id"], names, associations)
+    if record is None:
+        raise NotFound
+    return record
 
 
 def properties(request: Request, world: World) -> Payload:
+    return {"results": legacy_properties(request, world)}
+
+
+def legacy_properties(request: Request, world: World) -> Payload:
+    """``/properties/v2/{type}/properties``: the same definitions as a bare JSON array."""
     object_type = _object_type(request)
-    return {
-        "results": [
-            hubspot.property_definition(definition, object_type)
-            for definition in hubspot.PROPERTY_CATALOG[object_type]
-        ]
-    }
+    return [
+        hubspot.property_definition(definition, object_type)
+        for definition in hubspot.PROPERTY_CATALOG[object_type]
+    ]
+
+
+def search(request: Request, world: World) -> Payload:
+    return hubspot_search.search(world, _object_type(request), request.state.body)
+
+
+def owners(request: Request, world: World) -> Payload:
+    return {"results": hubspot_account.owners(world)}
+
+
+def pipelines(request: Request, world: World) -> Payload:
+    if request.path_params["object_type"] not in ("deals", "deal", "0-3"):
+        raise NotFound
+    return {"results": hubspot_account.deal_pipelines()}
+
+
+def associations(request: Request, world: World) -> Payload:
+    """Associations v4 batch read: each input id with the ids it is associated with."""
+    from_type, to_type = _object_type(request, "from_type"), _object_type(request, "to_type")
+    type_id = ASSOCIATION_TYPE_IDS.get((from_type, to_type))
+    if type_id is None:
+        raise BadRequest(f"No association is defined from {from_type} to {to_type}")
+    inputs = request.state.body.get("inputs") or []
+    ids = [str(item.get("id", "")) if isinstance(item, dict) else str(item) for item in inputs]
+    linked = hubspot.associated_ids(world, from_type, to_type, ids)
+    label = {"category": "HUBSPOT_DEFINED", "typeId": type_id, "label": "Primary"}
+    results = [
+        {
+            "from": {"id": object_id},
+            "to": [{"toObjectId": int(to_id), "associationTypes": [label]} for to_id in found],
+        }
+        for object_id, found in linked.items()
+        if found
+    ]
+    return {"status": "COMPLETE", "results": results}
+
+
+def email_events(request: Request, world: World) -> Payload:
+    """Legacy marketing email events: a time window, then ``limit``/``offset`` within it."""
+    start = int_param(request, "startTimestamp", 0)
+    end = int_param(request, "endTimestamp", world.now_ts * 1000)
+    limit = min(max(int_param(request, "limit", 100), 1), MAX_EVENTS_LIMIT)
+    offset = int_param(request, "offset", 0)
+    events = hubspot_email_events.events_between(world, start, end)
+    page = events[offset : offset + limit]
+    has_more = offset + limit < len(events)
+    return {"events": page, "offset": str(offset + len(page)), "hasMore": has_more}
 
 
 def not_found(request: Request, world: World) -> Payload:
@@ -158,6 +247,19 @@ def routes() -> list[Route]:
     return [
         Route("/crm/v3/objects/{object_type}", _endpoint(list_objects)),
         Route("/crm/v3/objects/{object_type}/{object_id}", _endpoint(one_object)),
+        Route("/crm/v3/objects/{object_type}/search", _endpoint(search), methods=["POST"]),
         Route("/crm/v3/properties/{object_type}", _endpoint(properties)),
-        Route("/crm/{path:path}", _endpoint(not_found)),
+        Route("/properties/v2/{object_type}/properties", _endpoint(legacy_properties)),
+        Route("/crm/v3/owners", _endpoint(owners)),
+        Route("/crm/v3/owners/", _endpoint(owners)),
+        Route("/crm/v3/pipelines/{object_type}", _endpoint(pipelines)),
+        Route(
+            "/crm/v4/associations/{from_type}/{to_type}/batch/read",
+            _endpoint(associations),
+            methods=["POST"],
+        ),
+        Route("/email/public/v1/events", _endpoint(email_events)),
+        Route("/crm/{path:path}", _endpoint(not_found), methods=["GET", "POST"]),
+        Route("/properties/{path:path}", _endpoint(not_found)),
+        Route("/email/{path:path}", _endpoint(not_found)),
     ]

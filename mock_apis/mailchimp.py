@@ -237,11 +237,16 @@ def campaign(world: World, item: Campaign, with_report: bool = True) -> Record:
     return record
 
 
-def email_activity(world: World, item: Campaign, recipient: int) -> Record:
-    """The n-th recipient of a sent campaign with their events (an empty list if none)."""
+def email_activity(
+    world: World, item: Campaign, recipient: int, since: int | None = None
+) -> Record:
+    """The n-th recipient of a sent campaign with their events (an empty list if none), only
+    those at or after ``since`` if given."""
     person = world.person(world.recipient(item, recipient))
     activity = []
     for event in world.activity(item, person.index):
+        if since is not None and event.ts < since:
+            continue
         entry: Record = {"action": event.action}
         if event.bounce_type:
             entry["type"] = event.bounce_type

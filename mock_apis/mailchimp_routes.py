@@ -3,14 +3,16 @@
 import base64
 import binascii
 import hmac
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mock_apis import mailchimp
+from mock_apis import mailchimp, mailchimp_reports, mailchimp_segments
 from mock_apis.model import AudienceList, Campaign
 from mock_apis.responses import (
     BadRequest,
@@ -45,10 +47,11 @@ def _api_key(request: Request) -> str | None:
     return decoded.partition(":")[2] or None
 
 
-def _endpoint(handler: Handler) -> Callable[[Request], Response]:
-    """Wrap a handler with MailChimp's auth, its error bodies and ``fields``/``exclude_fields``."""
+def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap a handler with MailChimp's auth, its limit of simultaneous requests per key, its error
+    bodies and ``fields``/``exclude_fields``. The handler runs in a worker thread."""
 
-    def endpoint(request: Request) -> Response:
+    async def endpoint(request: Request) -> Response:
         key = _api_key(request)
         if key is None:
             return mailchimp_problem(
@@ -60,18 +63,33 @@ def _endpoint(handler: Handler) -> Callable[[Request], Response]:
                 "API Key Invalid",
                 "Your API key may be invalid, or you've attempted to access the wrong datacenter.",
             )
-        try:
-            payload = handler(request, request.app.state.world)
-        except BadRequest as error:
-            return mailchimp_problem(400, "Invalid Resource", str(error))
-        except NotFound:
+        in_flight: Counter[str] = request.app.state.mailchimp_in_flight
+        if in_flight[key] >= request.app.state.mailchimp_max_connections:
             return mailchimp_problem(
-                404, "Resource Not Found", "The requested resource could not be found."
+                429,
+                "Too Many Requests",
+                "You have exceeded the limit of 10 simultaneous connections.",
             )
-        fields, exclude = list_param(request, "fields"), list_param(request, "exclude_fields")
-        return JSONResponse(select_fields(payload, fields, exclude))
+        in_flight[key] += 1  # the event loop is one thread: no lock needed
+        try:
+            return await run_in_threadpool(_answer, handler, request, request.app.state.world)
+        finally:
+            in_flight[key] -= 1
 
     return endpoint
+
+
+def _answer(handler: Handler, request: Request, world: World) -> Response:
+    try:
+        payload = handler(request, world)
+    except BadRequest as error:
+        return mailchimp_problem(400, "Invalid Resource", str(error))
+    except NotFound:
+        return mailchimp_problem(
+            404, "Resource Not Found", "The requested resource could not be found."
+        )
+    fields, exclude = list_param(request, "fields"), list_param(request, "exclude_fields")
+    return JSONResponse(select_fields(payload, fields, exclude))
 
 
 def _paging(request: Request) -> tuple[int, int]:
@@ -181,14 +199,86 @@ def one_campaign(request: Request, world: World) -> Payload:
 
 
 def email_activity(request: Request, world: World) -> Payload:
-    """Every recipient of the campaign, with their events (an empty ``activity`` if none)."""
+    """Every recipient of the campaign, with their events (an empty ``activity`` if none);
+    ``since`` keeps only the events at or after it."""
     item = _campaign_or_404(request, world)
     count, offset = _paging(request)
+    since = _time_param(request, "since")
     total = item.emails_sent
     page = [
-        mailchimp.email_activity(world, item, n) for n in range(offset, min(offset + count, total))
+        mailchimp.email_activity(world, item, n, since)
+        for n in range(offset, min(offset + count, total))
     ]
     return {"emails": page, "campaign_id": item.id, "total_items": total, "_links": []}
+
+
+def reports(request: Request, world: World) -> Payload:
+    """Reports of sent campaigns, in send order, with ``since_send_time``/``before_send_time``."""
+    count, offset = _paging(request)
+    since = _time_param(request, "since_send_time")
+    before = _time_param(request, "before_send_time")
+    selected = [
+        item
+        for item in world.campaigns
+        if item.is_sent
+        and (since is None or item.send_ts >= since)
+        and (before is None or item.send_ts < before)
+    ]
+    page = [mailchimp_reports.report(world, item) for item in selected[offset : offset + count]]
+    return {"reports": page, "total_items": len(selected), "_links": []}
+
+
+def _sent_campaign_or_404(request: Request, world: World) -> Campaign:
+    item = _campaign_or_404(request, world)
+    if not item.is_sent:
+        raise NotFound  # drafts have no report
+    return item
+
+
+def one_report(request: Request, world: World) -> Payload:
+    return mailchimp_reports.report(world, _sent_campaign_or_404(request, world))
+
+
+def unsubscribed(request: Request, world: World) -> Payload:
+    item = _sent_campaign_or_404(request, world)
+    count, offset = _paging(request)
+    offsets = world.unsubscribes(item)
+    page = [mailchimp_reports.unsubscribe(world, item, n) for n in offsets[offset : offset + count]]
+    return {"unsubscribes": page, "campaign_id": item.id, "total_items": len(offsets), "_links": []}
+
+
+def segments(request: Request, world: World) -> Payload:
+    """Segments with ``since_created_at``/``since_updated_at`` (and the ``before_`` pair)."""
+    item = _audience_or_404(request, world)
+    count, offset = _paging(request)
+    bounds = {
+        name: _time_param(request, name)
+        for name in (
+            "since_created_at",
+            "before_created_at",
+            "since_updated_at",
+            "before_updated_at",
+        )
+    }
+    selected = []
+    for segment in mailchimp_segments.segments(world, item):
+        created, updated = parse_time(segment["created_at"]), parse_time(segment["updated_at"])
+        if _within(created, bounds["since_created_at"], bounds["before_created_at"]) and _within(
+            updated, bounds["since_updated_at"], bounds["before_updated_at"]
+        ):
+            selected.append(segment)
+    page = selected[offset : offset + count]
+    return {"segments": page, "list_id": item.id, "total_items": len(selected), "_links": []}
+
+
+def _within(ts: int, since: int | None, before: int | None) -> bool:
+    return (since is None or ts >= since) and (before is None or ts < before)
+
+
+def tag_search(request: Request, world: World) -> Payload:
+    _audience_or_404(request, world)
+    found = mailchimp_segments.tags(request.query_params.get("name", ""))
+    return {"tags": found, "total_items": len(found)}
 
 
 def not_found(request: Request, world: World) -> Payload:
@@ -203,6 +293,11 @@ def routes() -> list[Route]:
         Route("/3.0/lists/{list_id}/members", _endpoint(members)),
         Route("/3.0/campaigns", _endpoint(campaigns)),
         Route("/3.0/campaigns/{campaign_id}", _endpoint(one_campaign)),
+        Route("/3.0/lists/{list_id}/segments", _endpoint(segments)),
+        Route("/3.0/lists/{list_id}/tag-search", _endpoint(tag_search)),
+        Route("/3.0/reports", _endpoint(reports)),
+        Route("/3.0/reports/{campaign_id}", _endpoint(one_report)),
         Route("/3.0/reports/{campaign_id}/email-activity", _endpoint(email_activity)),
+        Route("/3.0/reports/{campaign_id}/unsubscribed", _endpoint(unsubscribed)),
         Route("/3.0/{path:path}", _endpoint(not_found)),
     ]

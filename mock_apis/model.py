@@ -135,3 +135,6 @@ class CampaignReport:
     clicks: int
     unique_clicks: int
     bounces: int
+    hard_bounces: int
+    last_open_ts: int  # 0 when nobody opened
+    last_click_ts: int

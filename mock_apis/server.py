@@ -2,6 +2,7 @@
 world.
 """
 
+from collections import Counter
 from typing import Any
 
 from starlette.applications import Starlette
@@ -10,10 +11,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mock_apis import credentials, hubspot_routes, mailchimp_routes
+from mock_apis.rate_limits import HubSpotLimits
 from mock_apis.responses import BadRequest, JSONResponse, int_param
 from mock_apis.timeline import mailchimp_time
 from mock_apis.truth import DEFAULT_ATTRIBUTION_WINDOW_DAYS, truth
 from mock_apis.world import World
+
+# MailChimp allows 10 simultaneous connections per API key; the 11th gets a 429.
+MAILCHIMP_MAX_CONNECTIONS = 10
 
 
 def _clock(world: World) -> dict[str, Any]:
@@ -59,7 +64,7 @@ def ground_truth(request: Request) -> Response:
     return JSONResponse(truth(request.app.state.world, window, keys))
 
 
-def create_app(world: World) -> Starlette:
+def create_app(world: World, hubspot_limits: HubSpotLimits | None = None) -> Starlette:
     """The app over ``world``; the accepted credentials are read once, from the environment."""
     app = Starlette(
         routes=[
@@ -74,4 +79,7 @@ def create_app(world: World) -> Starlette:
     app.state.world = world
     app.state.mailchimp_api_key = credentials.mailchimp_api_key()
     app.state.hubspot_token = credentials.hubspot_token()
+    app.state.hubspot_limits = hubspot_limits or HubSpotLimits()
+    app.state.mailchimp_in_flight = Counter()
+    app.state.mailchimp_max_connections = MAILCHIMP_MAX_CONNECTIONS
     return app

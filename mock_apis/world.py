@@ -382,20 +382,39 @@ class World:
     def report(self, campaign: Campaign) -> CampaignReport:
         """Activity aggregates of a campaign (a pass over its recipients, cached per campaign)."""
         if campaign.index not in self._reports:
-            opens = unique_opens = clicks = unique_clicks = bounces = 0
+            counts = dict.fromkeys(("open", "click", "bounce"), 0)
+            unique_opens = unique_clicks = hard_bounces = last_open = last_click = 0
             for person in self.recipients(campaign):
                 events = self.activity(campaign, person)
-                person_opens = sum(1 for e in events if e.action == "open")
-                person_clicks = sum(1 for e in events if e.action == "click")
-                opens += person_opens
-                unique_opens += person_opens > 0
-                clicks += person_clicks
-                unique_clicks += person_clicks > 0
-                bounces += sum(1 for e in events if e.action == "bounce")
+                for event in events:
+                    counts[event.action] += 1
+                    hard_bounces += event.bounce_type == "hard"
+                opens = [event.ts for event in events if event.action == "open"]
+                clicks = [event.ts for event in events if event.action == "click"]
+                unique_opens += bool(opens)
+                unique_clicks += bool(clicks)
+                last_open = max(last_open, *opens) if opens else last_open
+                last_click = max(last_click, *clicks) if clicks else last_click
             self._reports[campaign.index] = CampaignReport(
-                opens, unique_opens, clicks, unique_clicks, bounces
-            )
+                counts["open"], unique_opens, counts["click"], unique_clicks, counts["bounce"],
+                hard_bounces, last_open, last_click,
+            )  # fmt: skip
         return self._reports[campaign.index]
+
+    def unsubscribes(self, campaign: Campaign) -> list[int]:
+        """Offsets of the members who unsubscribed from this campaign: it was the last one they
+        received before they left (before now)."""
+        later = [
+            c.send_ts for c in self._sent_by_list[campaign.list_index] if c.index > campaign.index
+        ]
+        next_send = later[0] if later else self.now_ts
+        leavers = self._leavers(campaign.list_index, campaign.send_ts)
+        return [
+            offset
+            for offset in leavers
+            if self._patterns[campaign.list_index].status(offset) == UNSUBSCRIBED
+            and self.status_change_ts(campaign.list_index, offset) < min(next_send, self.now_ts)  # type: ignore[operator]
+        ]
 
     def first_click_ts(self, person: int) -> int | None:
         """When the person first clicked any campaign (before now), or None."""
