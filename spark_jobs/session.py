@@ -16,8 +16,6 @@ def build_session(
 
     - UTC session time zone: event timestamps are instants, and dates derived from them
       (``event_date``) must not depend on the machine's zone.
-    - Dynamic partition overwrite: an overwrite replaces only the partitions the job writes,
-      which is how jobs publish (see ``spark_jobs.email_activity``).
     - Parquet timestamps as INT64 microseconds (not Spark's legacy INT96), so DuckDB and dbt read
       them as ``TIMESTAMP WITH TIME ZONE``.
     - No web UI and no console progress bars: jobs here are short, the UI's port clashes when
@@ -34,7 +32,6 @@ def build_session(
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
         .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
     )
     if shuffle_partitions is not None:

@@ -1,7 +1,7 @@
-"""The email-activity lake job: its pure transform on tiny DataFrames, then ``main`` on a lake.
+"""The lake's Spark jobs: pure transforms on tiny DataFrames, then ``main`` on a lake in tmp_path.
 
-Bronze files in the end-to-end tests are written by DuckDB, as the landing step writes them, so
-these tests also hold the job to the Parquet types of the contract (docs/contracts.md).
+Bronze in the ``main`` tests is landed by destination-lake itself, so the jobs are held to the
+files the connector really writes (docs/contracts.md, Lake).
 """
 
 from __future__ import annotations
@@ -9,19 +9,33 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
+from airbyte_cdk.models import AirbyteMessageSerializer, ConfiguredAirbyteCatalogSerializer
+from destination_lake import DestinationLake
 from pyspark.sql import DataFrame, Row, SparkSession
+from pyspark.sql.types import StructType
 from pyspark.testing import assertDataFrameEqual
 
-from spark_jobs.email_activity import BRONZE_SCHEMA, main, quarantined, transform
+from spark_jobs import email_activity
+from spark_jobs.email_activity import (
+    BRONZE_SCHEMA,
+    QUARANTINE_SCHEMA,
+    SILVER_SCHEMA,
+    quarantined,
+    transform,
+)
+from spark_jobs.publish import MANIFEST, read_manifest, read_published
 from spark_jobs.session import build_session
 
 UTC = dt.UTC
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
@@ -38,8 +52,11 @@ def spark() -> Iterator[SparkSession]:
     session.stop()
 
 
+# --- silver transform, on tiny DataFrames -----------------------------------------------------
+
+
 def bronze_row(**overrides: object) -> dict[str, object]:
-    """A valid bronze row: an open of campaign c1 by e1 at 2024-01-01 23:30 UTC."""
+    """A valid bronze row: an open of c1 by e1 at 2024-01-01 23:30 UTC, ingested the 2nd."""
     row: dict[str, object] = {
         "campaign_id": "c1",
         "list_id": "l1",
@@ -48,12 +65,11 @@ def bronze_row(**overrides: object) -> dict[str, object]:
         "email_address": "ann@example.com",
         "action": "open",
         "type": None,
-        "timestamp": dt.datetime(2024, 1, 1, 23, 30, tzinfo=UTC),
+        "timestamp": "2024-01-01T23:30:00+00:00",
         "url": None,
         "ip": "10.0.0.1",
         "_airbyte_raw_id": "r1",
         "_airbyte_extracted_at": dt.datetime(2024, 1, 2, 1, 0, tzinfo=UTC),
-        "_airbyte_meta": "{}",
         "ingest_date": dt.date(2024, 1, 2),
     }
     row.update(overrides)
@@ -68,52 +84,72 @@ def bronze_df(spark: SparkSession, *rows: dict[str, object]) -> DataFrame:
 
 SILVER_DDL = (
     "campaign_id string, list_id string, email_id string, email_address string, action string,"
-    " bounce_type string, url string, ip string, event_at timestamp, event_date date"
+    " bounce_type string, url string, ip string, event_at timestamp, first_ingest_date date,"
+    " is_late boolean, event_date date"
 )
 
 
-def test_transform_types_renames_and_dates_events_in_utc(spark: SparkSession) -> None:
+def test_transform_parses_types_renames_and_dates_events_in_utc(spark: SparkSession) -> None:
     bronze = bronze_df(
         spark,
         bronze_row(),
         bronze_row(_airbyte_raw_id="r2", action="bounce", type="hard", ip=None),
-        bronze_row(_airbyte_raw_id="r3", action="click", url="https://example.com/x"),
+        bronze_row(_airbyte_raw_id="r3", action="click", url="https://x.test/a"),
+        # The same instant written with a Z and with another offset: both are parsed.
+        bronze_row(_airbyte_raw_id="r4", email_id="e2", timestamp="2024-01-01T23:30:00Z"),
+        bronze_row(_airbyte_raw_id="r5", email_id="e3", timestamp="2024-01-02T00:30:00+01:00"),
     )
-    event_at = dt.datetime(2024, 1, 1, 23, 30, tzinfo=UTC)
-    day = dt.date(2024, 1, 1)  # 23:30 UTC is already the 2nd in Paris: the date is UTC's
+    at = dt.datetime(2024, 1, 1, 23, 30, tzinfo=UTC)
+    day, ingested = dt.date(2024, 1, 1), dt.date(2024, 1, 2)  # 23:30 UTC: the date is UTC's
+
+    def silver(email_id: str, action: str, bounce: str | None, url: str | None, ip: str | None):
+        return ("c1", "l1", email_id, "ann@example.com", action, bounce, url, ip, at, ingested)
+
     expected = spark.createDataFrame(
         [
-            ("c1", "l1", "e1", "ann@example.com", "open", None, None, "10.0.0.1", event_at, day),
-            ("c1", "l1", "e1", "ann@example.com", "bounce", "hard", None, None, event_at, day),
-            (
-                "c1",
-                "l1",
-                "e1",
-                "ann@example.com",
-                "click",
-                None,
-                "https://example.com/x",
-                "10.0.0.1",
-                event_at,
-                day,
-            ),
+            (*silver("e1", "open", None, None, "10.0.0.1"), False, day),
+            (*silver("e1", "bounce", "hard", None, None), False, day),
+            (*silver("e1", "click", None, "https://x.test/a", "10.0.0.1"), False, day),
+            (*silver("e2", "open", None, None, "10.0.0.1"), False, day),
+            (*silver("e3", "open", None, None, "10.0.0.1"), False, day),
         ],
         SILVER_DDL,
     )
     assertDataFrameEqual(transform(bronze), expected, checkRowOrder=False)
 
 
-def test_transform_keeps_the_latest_extracted_copy_of_an_event(spark: SparkSession) -> None:
+def test_dedup_keeps_the_latest_copy_and_lateness_uses_the_first_ingest(
+    spark: SparkSession,
+) -> None:
     bronze = bronze_df(
         spark,
         bronze_row(_airbyte_raw_id="old", ip="10.0.0.1"),
+        # A full refresh ten days later extracts the same event again: it is not late.
         bronze_row(
             _airbyte_raw_id="new",
             ip="10.0.0.2",
-            _airbyte_extracted_at=dt.datetime(2024, 1, 3, tzinfo=UTC),
+            _airbyte_extracted_at=dt.datetime(2024, 1, 12, tzinfo=UTC),
+            ingest_date=dt.date(2024, 1, 12),
+        ),
+        # An event first seen five days after it happened: late, flagged, kept.
+        bronze_row(
+            _airbyte_raw_id="late",
+            email_id="e9",
+            ingest_date=dt.date(2024, 1, 6),
+            _airbyte_extracted_at=dt.datetime(2024, 1, 6, tzinfo=UTC),
         ),
     )
-    assert [row.ip for row in transform(bronze).collect()] == ["10.0.0.2"]
+    rows = transform(bronze, late_after_days=3).select(
+        "email_id", "ip", "first_ingest_date", "is_late"
+    )
+    assertDataFrameEqual(
+        rows,
+        [
+            Row(email_id="e1", ip="10.0.0.2", first_ingest_date=dt.date(2024, 1, 2), is_late=False),
+            Row(email_id="e9", ip="10.0.0.1", first_ingest_date=dt.date(2024, 1, 6), is_late=True),
+        ],
+        checkRowOrder=False,
+    )
 
 
 def test_rows_that_cannot_be_events_are_quarantined_not_dropped(spark: SparkSession) -> None:
@@ -122,7 +158,8 @@ def test_rows_that_cannot_be_events_are_quarantined_not_dropped(spark: SparkSess
         bronze_row(),
         bronze_row(_airbyte_raw_id="no-campaign", campaign_id=None),
         bronze_row(_airbyte_raw_id="no-email", email_id=None),
-        bronze_row(_airbyte_raw_id="no-time", timestamp=None),
+        bronze_row(_airbyte_raw_id="no-time", timestamp=""),
+        bronze_row(_airbyte_raw_id="bad-time", timestamp="01/02/2024 10:00"),
         bronze_row(_airbyte_raw_id="bad-action", action="forward"),
     )
     assert transform(bronze).count() == 1
@@ -132,6 +169,7 @@ def test_rows_that_cannot_be_events_are_quarantined_not_dropped(spark: SparkSess
             Row(_airbyte_raw_id="no-campaign", reason="null campaign_id"),
             Row(_airbyte_raw_id="no-email", reason="null email_id"),
             Row(_airbyte_raw_id="no-time", reason="missing timestamp"),
+            Row(_airbyte_raw_id="bad-time", reason="unparseable timestamp"),
             Row(_airbyte_raw_id="bad-action", reason="unknown action"),
         ],
         checkRowOrder=False,
@@ -140,144 +178,183 @@ def test_rows_that_cannot_be_events_are_quarantined_not_dropped(spark: SparkSess
 
 # --- main(), on a lake in tmp_path ------------------------------------------------------------
 
-
-def write_bronze(bronze_dir: Path, ingest_date: str, rows: list[dict[str, object]]) -> None:
-    """Land ``rows`` as DuckDB does: a typed table copied to one Parquet file per ingest date."""
-    partition = bronze_dir / f"ingest_date={ingest_date}"
-    partition.mkdir(parents=True)
-    with duckdb.connect() as con:
-        con.execute(
-            """
-            create table email_activity (
-                campaign_id varchar, list_id varchar, list_is_active boolean, email_id varchar,
-                email_address varchar, action varchar, type varchar, "timestamp" timestamptz,
-                url varchar, ip varchar, _airbyte_raw_id varchar,
-                _airbyte_extracted_at timestamptz, _airbyte_meta json
-            )
-            """
+ACTIVITY_SCHEMA = {
+    "type": "object",
+    "properties": {
+        name: {"type": ["null", "boolean" if name == "list_is_active" else "string"]}
+        for name in (
+            *("campaign_id", "list_id", "list_is_active", "email_id", "email_address"),
+            *("action", "type", "timestamp", "url", "ip"),
         )
-        columns = [field.name for field in BRONZE_SCHEMA if field.name != "ingest_date"]
-        con.executemany(
-            f"insert into email_activity values ({', '.join('?' * len(columns))})",
-            [[row[name] for name in columns] for row in rows],
-        )
-        con.execute(f"copy email_activity to '{partition / 'part-0.parquet'}' (format parquet)")
+    },
+}
 
 
-def event(raw_id: str, email_id: str, day: int, **overrides: object) -> dict[str, object]:
-    """A bronze open event at noon UTC on 2024-01-<day>."""
-    return bronze_row(
-        _airbyte_raw_id=raw_id,
-        email_id=email_id,
-        timestamp=dt.datetime(2024, 1, day, 12, tzinfo=UTC),
-        **overrides,
+def land(lake: Path, ingest_date: str, events: list[dict[str, object]]) -> None:
+    """Land ``events`` in bronze with destination-lake, as an ingestion on ``ingest_date``."""
+    catalog = ConfiguredAirbyteCatalogSerializer.load(
+        {
+            "streams": [
+                {
+                    "stream": {
+                        "name": "email_activity",
+                        "json_schema": ACTIVITY_SCHEMA,
+                        "supported_sync_modes": ["full_refresh"],
+                    },
+                    "sync_mode": "full_refresh",
+                    "destination_sync_mode": "append",
+                }
+            ]
+        }
     )
+    extracted_at = int(dt.datetime.fromisoformat(f"{ingest_date}T06:00:00+00:00").timestamp())
+    messages = [
+        AirbyteMessageSerializer.load(
+            {
+                "type": "RECORD",
+                "record": {
+                    "stream": "email_activity",
+                    "data": e,
+                    "emitted_at": extracted_at * 1000,
+                },
+            }
+        )
+        for e in events
+    ]
+    config = {"lake_root": str(lake), "ingest_date": ingest_date}
+    list(DestinationLake().write(config, catalog, messages))
+
+
+def event(email_id: str, day: int, **overrides: object) -> dict[str, object]:
+    """An open of campaign c1 at noon UTC on 2024-01-<day>."""
+    return {
+        "campaign_id": "c1",
+        "list_id": "l1",
+        "list_is_active": True,
+        "email_id": email_id,
+        "email_address": f"{email_id}@example.com",
+        "action": "open",
+        "type": None,
+        "timestamp": f"2024-01-{day:02d}T12:00:00+00:00",
+        "url": None,
+        "ip": "10.0.0.1",
+        **overrides,
+    }
 
 
 @pytest.fixture
-def lake(tmp_path: Path) -> dict[str, Path]:
-    """Bronze for two ingest dates; the second repeats one event and brings one late event."""
-    paths = {name: tmp_path / name for name in ("bronze", "silver", "quarantine")}
-    write_bronze(
-        paths["bronze"],
-        "2024-01-01",
-        [event("a", "e1", 1), event("b", "e2", 1), event("bad", "e3", 1, action="forward")],
+def lake(tmp_path: Path) -> Path:
+    """Two ingestions; the second repeats one event and brings a late one and a bad one."""
+    land(tmp_path, "2024-01-01", [event("e1", 1), event("e2", 1)])
+    land(
+        tmp_path,
+        "2024-01-06",
+        [event("e1", 1), event("e4", 1), event("e5", 6), event("e3", 6, action="forward")],
     )
-    write_bronze(
-        paths["bronze"],
-        "2024-01-02",
-        [event("a-again", "e1", 1), event("late", "e4", 1), event("c", "e5", 2)],
-    )
-    return paths
+    return tmp_path
 
 
-def run_job(paths: dict[str, Path], *extra: str) -> int:
-    return main(
-        [
-            "--input",
-            str(paths["bronze"]),
-            "--output",
-            str(paths["silver"]),
-            "--quarantine",
-            str(paths["quarantine"]),
-            "--master",
-            "local[1]",
-            *extra,
-        ]
-    )
+def silver_argv(lake: Path, *extra: str) -> list[str]:
+    return [
+        *("--input", str(lake / "bronze" / "email_activity")),
+        *("--output", str(lake / "silver" / "email_activity")),
+        *("--quarantine", str(lake / "quarantine" / "email_activity")),
+        *("--master", "local[1]"),
+        *extra,
+    ]
 
 
-def partitions(directory: Path) -> list[str]:
-    return sorted(path.name for path in directory.iterdir() if path.is_dir())
+def published_rows(
+    spark: SparkSession, table: Path, *columns: str, schema: StructType = SILVER_SCHEMA
+) -> list[tuple]:
+    rows = read_published(spark, table, schema).select(*columns).collect()
+    return sorted(tuple(row) for row in rows)
 
 
-def silver_rows(spark: SparkSession, silver_dir: Path) -> list[tuple[str, str]]:
-    rows = spark.read.parquet(str(silver_dir)).select("email_id", "event_date").collect()
-    return sorted((row.email_id, row.event_date.isoformat()) for row in rows)
-
-
-def test_main_publishes_silver_by_event_date_and_quarantines_bad_rows(
-    spark: SparkSession, lake: dict[str, Path], capsys: pytest.CaptureFixture[str]
+def test_silver_is_published_by_event_date_with_late_events_and_quarantine(
+    spark: SparkSession, lake: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run_job(lake) == 0
+    assert email_activity.main(silver_argv(lake)) == 0
 
     summary = json.loads(capsys.readouterr().out)
     assert summary["rows_read"] == 6
     assert summary["rows_written"] == 4  # 6 read - 1 duplicate - 1 quarantined
+    assert summary["late_events"] == 1
     assert summary["rows_quarantined"] == 1
-    assert summary["event_dates"] == ["2024-01-01", "2024-01-02"]
-    assert partitions(lake["silver"]) == ["event_date=2024-01-01", "event_date=2024-01-02"]
-    assert silver_rows(spark, lake["silver"]) == [
-        ("e1", "2024-01-01"),
-        ("e2", "2024-01-01"),
-        ("e4", "2024-01-01"),
-        ("e5", "2024-01-02"),
+    silver = lake / "silver" / "email_activity"
+    assert published_rows(spark, silver, "email_id", "event_date", "is_late") == [
+        ("e1", dt.date(2024, 1, 1), False),
+        ("e2", dt.date(2024, 1, 1), False),
+        ("e4", dt.date(2024, 1, 1), True),
+        ("e5", dt.date(2024, 1, 6), False),
     ]
-    assert partitions(lake["quarantine"]) == ["ingest_date=2024-01-01"]
-    rejected = spark.read.parquet(str(lake["quarantine"])).collect()
-    assert [(row._airbyte_raw_id, row.reason) for row in rejected] == [("bad", "unknown action")]
-    # DuckDB, and so dbt, reads the published timestamps as instants.
+    quarantine = lake / "quarantine" / "email_activity"
+    rejected = published_rows(spark, quarantine, "email_id", "reason", schema=QUARANTINE_SCHEMA)
+    assert rejected == [("e3", "unknown action")]
+    # dbt reads the stable `current` path with DuckDB, and gets instants and the partition.
     with duckdb.connect() as con:
-        (event_type,) = con.execute(
-            f"select typeof(event_at) from '{lake['silver']}/*/*.parquet' limit 1"
+        (event_type, count) = con.execute(
+            f"select any_value(typeof(event_at)), count(*) from read_parquet("
+            f"'{silver}/current/*/*.parquet', hive_partitioning = true)"
         ).fetchone()
-    assert event_type == "TIMESTAMP WITH TIME ZONE"
+    assert (event_type, count) == ("TIMESTAMP WITH TIME ZONE", 4)
 
 
-def test_rerun_is_idempotent(spark: SparkSession, lake: dict[str, Path]) -> None:
-    assert run_job(lake) == 0
-    first = silver_rows(spark, lake["silver"])
-    files = sorted(path.name for path in lake["silver"].glob("*/*.parquet"))
-
-    assert run_job(lake) == 0
-    assert silver_rows(spark, lake["silver"]) == first
-    assert len(list(lake["silver"].glob("*/*.parquet"))) == len(files)
-
-
-def test_a_run_for_one_ingest_date_keeps_other_partitions_and_late_events(
-    spark: SparkSession, lake: dict[str, Path]
+def test_a_rerun_of_a_date_publishes_the_same_table_and_keeps_one_previous_version(
+    spark: SparkSession, lake: Path
 ) -> None:
-    assert run_job(lake, "--run-date", "2024-01-01") == 0
-    write_bronze(lake["bronze"], "2024-01-03", [event("d", "e6", 3)])
+    silver = lake / "silver" / "email_activity"
+    assert email_activity.main(silver_argv(lake, "--run-date", "2024-01-01")) == 0
+    as_of_first = published_rows(spark, silver, "*")
+    assert [row[2] for row in as_of_first] == ["e1", "e2"]  # the 6th's ingestion is not seen
 
-    assert run_job(lake, "--run-date", "2024-01-03") == 0
-    assert partitions(lake["silver"]) == ["event_date=2024-01-01", "event_date=2024-01-03"]
-
-    # Ingest date 2024-01-02 holds an event of 2024-01-01: rebuilding that day keeps the events
-    # ingested on the 1st as well.
-    assert run_job(lake, "--run-date", "2024-01-02") == 0
-    assert silver_rows(spark, lake["silver"]) == [
-        ("e1", "2024-01-01"),
-        ("e2", "2024-01-01"),
-        ("e4", "2024-01-01"),
-        ("e5", "2024-01-02"),
-        ("e6", "2024-01-03"),
-    ]
+    for _ in range(2):
+        assert email_activity.main(silver_argv(lake, "--run-date", "2024-01-06")) == 0
+        assert len(published_rows(spark, silver, "*")) == 4
+    manifest = read_manifest(silver)
+    assert sorted(p.name for p in (silver / "_versions").iterdir()) == sorted(
+        [manifest["version"], manifest["previous"]]
+    )
+    assert email_activity.main(silver_argv(lake, "--run-date", "2024-01-01")) == 0
+    assert published_rows(spark, silver, "*") == as_of_first
 
 
 def test_missing_bronze_is_a_clear_error(
     spark: SparkSession, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    paths = {name: tmp_path / name for name in ("bronze", "silver", "quarantine")}
-    assert run_job(paths) == 2
-    assert "no bronze data" in capsys.readouterr().err
+    assert email_activity.main(silver_argv(tmp_path)) == 2
+    assert "no input data" in capsys.readouterr().err
+
+
+def test_a_job_killed_while_writing_leaves_the_previous_publish_whole(
+    spark: SparkSession, lake: Path
+) -> None:
+    """kill -9 a real job process after its new version appears and before it commits."""
+    silver = lake / "silver" / "email_activity"
+    assert email_activity.main(silver_argv(lake, "--run-date", "2024-01-01")) == 0
+    before = read_manifest(silver)
+    rows_before = published_rows(spark, silver, "*")
+
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
+    job = subprocess.Popen(
+        [sys.executable, "-m", "spark_jobs.email_activity", *silver_argv(lake)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not [p for p in (silver / "_versions").iterdir() if p.name != before["version"]]:
+            assert job.poll() is None and time.monotonic() < deadline, "the job never wrote"
+            time.sleep(0.01)
+    finally:
+        job.kill()
+        job.wait()
+
+    assert read_manifest(silver) == before
+    assert published_rows(spark, silver, "*") == rows_before
+    # The next run cleans up the abandoned version and publishes normally.
+    assert email_activity.main(silver_argv(lake)) == 0
+    assert len(list((silver / "_versions").iterdir())) == 2
+    assert (silver / MANIFEST).exists()
