@@ -1,0 +1,105 @@
+"""The mock's limits over real HTTP, on a private server with small budgets: HubSpot's rolling
+10-second budget and its search rate (429s, headers), and MailChimp's 10 simultaneous requests."""
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from mock_apis.server import MAILCHIMP_MAX_CONNECTIONS
+from tests.conftest import MockApi, running_mock_api
+
+TIMEOUT = (5, 120)
+BURST, SEARCH_RATE = 20, 2
+# Big enough for pages of 1,000 members, which keep the server busy for a while.
+SCALE = 5_000
+
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[MockApi]:
+    options = ("--hubspot-burst", str(BURST), "--hubspot-search-rate", str(SEARCH_RATE))
+    with running_mock_api(3, SCALE, *options) as server:
+        yield server
+
+
+def hubspot_request(api: MockApi, path: str, body: dict | None = None) -> requests.Response:
+    return requests.request(
+        "POST" if body is not None else "GET",
+        f"{api.hubspot_base_url}{path}",
+        json=body,
+        headers={"Authorization": f"Bearer {api.hubspot_token}"},
+        timeout=TIMEOUT,
+    )
+
+
+def test_hubspot_counts_down_its_ten_second_budget_then_answers_429(api):
+    answers = [hubspot_request(api, "/crm/v3/owners") for _ in range(BURST + 1)]
+    allowed, refused = answers[:-1], answers[-1]
+    assert all(response.status_code == 200 for response in allowed)
+    remaining = [int(r.headers["X-HubSpot-RateLimit-Remaining"]) for r in allowed]
+    assert remaining == list(range(BURST - 1, -1, -1))
+    for response in answers:
+        assert response.headers["X-HubSpot-RateLimit-Max"] == str(BURST)
+        assert response.headers["X-HubSpot-RateLimit-Interval-Milliseconds"] == "10000"
+        for name in ("Daily", "Daily-Remaining", "Secondly", "Secondly-Remaining"):
+            assert int(response.headers[f"X-HubSpot-RateLimit-{name}"]) >= 0
+    assert refused.status_code == 429
+    body = refused.json()
+    assert body["message"] == "You have reached your ten_secondly_rolling limit."
+    assert (body["status"], body["errorType"]) == ("error", "RATE_LIMIT")
+    assert body["policyName"] == "TEN_SECONDLY_ROLLING" and body["correlationId"]
+    assert 1 <= int(refused.headers["Retry-After"]) <= 10
+
+
+def test_hubspot_search_has_its_own_per_second_limit(api):
+    body = {"limit": 1, "filterGroups": []}
+    barrier = threading.Barrier(SEARCH_RATE + 2)
+
+    def search(_: int) -> requests.Response:
+        barrier.wait()
+        return hubspot_request(api, "/crm/v3/objects/companies/search", body)
+
+    with ThreadPoolExecutor(SEARCH_RATE + 2) as pool:
+        answers = list(pool.map(search, range(SEARCH_RATE + 2)))
+    refused = [r for r in answers if r.status_code == 429]
+    if not refused:  # the ten-second budget of the previous test may still be spent
+        pytest.fail(f"no 429 among {[r.status_code for r in answers]}")
+    policies = {r.json()["policyName"] for r in refused}
+    assert policies <= {"SECONDLY", "TEN_SECONDLY_ROLLING"}
+
+
+def mailchimp_burst(api: MockApi, parallel: int) -> list[requests.Response]:
+    """``parallel`` slow MailChimp requests (pages of 1,000 members) released at once."""
+    auth = ("anystring", api.mailchimp_api_key)
+    lists = requests.get(f"{api.mailchimp_base_url}/lists", auth=auth, timeout=TIMEOUT).json()
+    list_id = lists["lists"][0]["id"]
+    barrier = threading.Barrier(parallel)
+
+    def fetch(_: int) -> requests.Response:
+        barrier.wait()
+        return requests.get(
+            f"{api.mailchimp_base_url}/lists/{list_id}/members",
+            params={"count": 1000},
+            auth=auth,
+            timeout=TIMEOUT,
+        )
+
+    with ThreadPoolExecutor(parallel) as pool:
+        return list(pool.map(fetch, range(parallel)))
+
+
+def test_mailchimp_answers_10_simultaneous_requests(api):
+    answers = mailchimp_burst(api, MAILCHIMP_MAX_CONNECTIONS)
+    assert [r.status_code for r in answers] == [200] * MAILCHIMP_MAX_CONNECTIONS
+
+
+def test_mailchimp_refuses_more_than_10_simultaneous_requests(api):
+    answers = mailchimp_burst(api, 4 * MAILCHIMP_MAX_CONNECTIONS)
+    refused = [r for r in answers if r.status_code == 429]
+    assert refused, "the 11th simultaneous request is refused"
+    assert len(answers) - len(refused) >= MAILCHIMP_MAX_CONNECTIONS
+    for response in refused:
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["title"] == "Too Many Requests"
