@@ -12,7 +12,15 @@ number the marts exist to produce, is defined here once:
 from collections.abc import Iterable
 from typing import Any
 
-from mock_apis import hubspot, layout, mailchimp
+from mock_apis import (
+    hubspot,
+    hubspot_account,
+    hubspot_email_events,
+    layout,
+    mailchimp,
+    mailchimp_reports,
+    mailchimp_segments,
+)
 from mock_apis.model import CLOSED_WON, Deal
 from mock_apis.timeline import DAY, mailchimp_time
 from mock_apis.world import COMPANY_ID_BASE, CONTACT_ID_BASE, World
@@ -93,10 +101,42 @@ def truth(
         },
         "campaigns": campaign_rows,
     }
+    other_keys = _other_stream_keys(world)
+    result["counts"].update({stream: len(rows) for stream, rows in other_keys.items()})
     if keys:
-        result["keys"] = _keys(world, deals, activity_keys)
+        result["keys"] = {**_keys(world, deals, activity_keys), **other_keys}
         result["cursors"] = _cursors(world, deals)
     return result
+
+
+def _other_stream_keys(world: World) -> dict[str, list[Any]]:
+    """Keys of the streams beyond the core seven: reports, unsubscribes, segments, tags, owners,
+    deal pipelines and HubSpot's email events."""
+    sent = [campaign for campaign in world.campaigns if campaign.is_sent]
+    unsubscribes = [
+        [campaign.id, record["email_id"]]
+        for campaign in sent
+        for record in (
+            mailchimp_reports.unsubscribe(world, campaign, offset)
+            for offset in world.unsubscribes(campaign)
+        )
+    ]
+    events = hubspot_email_events.events_between(world, 0, world.now_ts * 1000)
+    return {
+        "reports": sorted(campaign.id for campaign in sent),
+        "unsubscribes": sorted(unsubscribes),
+        "segments": sorted(
+            [segment["id"], item.id]
+            for item in world.lists
+            for segment in mailchimp_segments.segments(world, item)
+        ),
+        "tags": sorted(
+            [tag["id"], item.id] for item in world.lists for tag in mailchimp_segments.tags("")
+        ),
+        "owners": sorted(owner["id"] for owner in hubspot_account.owners(world)),
+        "deal_pipelines": sorted(pipeline["id"] for pipeline in hubspot_account.deal_pipelines()),
+        "email_events": sorted(event["id"] for event in events),
+    }
 
 
 def _keys(world: World, deals: list[Deal], activity_keys: list[list[str]]) -> dict[str, list[Any]]:
@@ -134,6 +174,14 @@ def _cursors(world: World, deals: list[Deal]) -> dict[str, dict[str, Any]]:
     companies = (hubspot.company(world, index, (), ()) for index in range(world.company_count))
     return {
         "list_members": {"field": "last_changed", "rows": members},
+        "segments": {
+            "field": "updated_at",
+            "rows": sorted(
+                [segment["id"], item.id, segment["updated_at"]]
+                for item in world.lists
+                for segment in mailchimp_segments.segments(world, item)
+            ),
+        },
         "campaigns": {"field": "create_time", "rows": campaigns},
         "contacts": {"field": "updatedAt", "rows": _updated(contacts)},
         "companies": {"field": "updatedAt", "rows": _updated(companies)},

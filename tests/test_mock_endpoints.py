@@ -360,3 +360,20 @@ def test_search_returns_the_asked_properties_and_the_always_returned_ones(hubspo
     page = hubspot_api("/crm/v3/objects/contacts/search", {"properties": ["email"], "limit": 3})
     expected = {"email", *hubspot.ALWAYS_RETURNED["contacts"]}
     assert all(set(result["properties"]) == expected for result in page["results"])
+
+
+def test_every_stream_served_is_counted_in_the_truth(mailchimp, hubspot_api, truth):
+    counts, keys = truth["counts"], truth["keys"]
+    lists = keys["lists"]
+    served = {
+        "reports": len(all_pages(mailchimp, "/reports", "reports")),
+        "unsubscribes": sum(
+            mailchimp(f"/reports/{c}/unsubscribed")["total_items"] for c in keys["reports"]
+        ),
+        "segments": sum(mailchimp(f"/lists/{i}/segments")["total_items"] for i in lists),
+        "tags": sum(mailchimp(f"/lists/{i}/tag-search")["total_items"] for i in lists),
+        "owners": len(hubspot_api("/crm/v3/owners")["results"]),
+        "deal_pipelines": len(hubspot_api("/crm/v3/pipelines/deals")["results"]),
+    }
+    assert served == {stream: counts[stream] for stream in served}
+    assert all(len(keys[stream]) == counts[stream] for stream in served)
