@@ -163,6 +163,14 @@ def read_bronze(spark: SparkSession, path: str, run_date: dt.date | None) -> Dat
     return bronze.where(F.col("ingest_date") <= F.lit(run_date))
 
 
+def read_silver(spark: SparkSession, table: str, run_date: dt.date | None) -> DataFrame:
+    """Published silver events up to ``run_date`` (all without one): where gold jobs start."""
+    silver = read_published(spark, table, SILVER_SCHEMA)
+    if run_date is None:
+        return silver
+    return silver.where(F.col("event_date") <= F.lit(run_date))
+
+
 def run(spark: SparkSession, args: argparse.Namespace) -> dict[str, object]:
     """Read bronze, publish silver (and quarantine), and say what was done."""
     bronze = read_bronze(spark, args.input, args.run_date)

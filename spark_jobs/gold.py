@@ -1,0 +1,36 @@
+"""What the gold jobs share: read silver as of the run date, build one table, publish it.
+
+Each gold job is a module with a pure ``transform`` and a ``main``; this module is the I/O around
+the transform, so that the three jobs differ only in what they compute. Gold tables are small
+(one row per campaign-day, person or session) and unpartitioned: each run republishes the whole
+table from silver, which makes a rerun for a date give the same table.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from pyspark.sql import DataFrame, SparkSession
+
+from spark_jobs.cli import Run, job_arguments, run_job
+from spark_jobs.email_activity import read_silver
+from spark_jobs.publish import publish, read_published
+
+Build = Callable[[DataFrame, argparse.Namespace], DataFrame]
+
+
+def gold_main(app_name: str, doc: str | None, build: Build, argv: list[str] | None) -> int:
+    """The command line of a gold job that makes its table with ``build(silver, args)``."""
+    parser = job_arguments(doc, input_help="the published silver email_activity table")
+    return run_job(app_name, parser, _gold_run(build), argv)
+
+
+def _gold_run(build: Build) -> Run:
+    def run(spark: SparkSession, args: argparse.Namespace) -> dict[str, object]:
+        table = build(read_silver(spark, args.input, args.run_date), args)
+        manifest = publish(table, args.output, run_date=args.run_date)
+        rows = read_published(spark, args.output, table.schema).count()
+        return {"rows_written": rows, "version": manifest["version"]}
+
+    return run
