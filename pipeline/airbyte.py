@@ -7,7 +7,8 @@ on stdout/stdin). Between them sits the orchestrator, which is this module:
 * LOG and TRACE messages from either side are logged, and a source's error TRACE becomes the
   sync's failure cause;
 * a STATE message that comes back out of the destination has been committed there, so only then is
-  it persisted as the connection's state; a crash therefore resumes from committed state.
+  it persisted as the connection's state, at once; a crash (even of this process) therefore
+  resumes from the last committed state, and the next sync passes that state to the source.
 
 The connectors are console scripts installed in this project's environment; the same commands
 run any Airbyte connector image's entrypoint.
@@ -95,16 +96,22 @@ def discover(source: str, config: dict[str, Any]) -> dict[str, Any]:
 
 
 def configure_catalog(catalog: dict[str, Any], streams: list[str] | None = None) -> dict[str, Any]:
-    """Select streams and sync modes: full refresh, overwritten in the destination at the end."""
+    """Select streams and sync modes.
+
+    A stream that supports incremental sync reads only what changed since the saved state and is
+    deduplicated on its primary key in the destination (incremental + append_dedup); any other
+    stream is read whole and replaced at the end (full_refresh + overwrite).
+    """
     configured = []
     for stream in catalog["streams"]:
         if streams is not None and stream["name"] not in streams:
             continue
+        incremental = "incremental" in stream.get("supported_sync_modes", [])
         configured.append(
             {
                 "stream": stream,
-                "sync_mode": "full_refresh",
-                "destination_sync_mode": "overwrite",
+                "sync_mode": "incremental" if incremental else "full_refresh",
+                "destination_sync_mode": "append_dedup" if incremental else "overwrite",
                 "primary_key": stream.get("source_defined_primary_key", []),
                 "cursor_field": stream.get("default_cursor_field", []),
             }
@@ -120,7 +127,8 @@ def run_sync(
     state_path: Path,
 ) -> SyncResult:
     """Pipe ``source read`` into ``destination-duckdb write`` and persist the committed state."""
-    state = orjson.loads(state_path.read_bytes()) if state_path.exists() else None
+    store = StateStore(state_path)
+    state = store.messages() or None
     result = SyncResult(source=source)
     with private_files(
         source_config=source_config,
@@ -152,11 +160,10 @@ def run_sync(
                 stdout=subprocess.PIPE,
                 stderr=source_stderr_file,
             )
-            committed: list[dict[str, Any]] = []
             destination_errors: list[str] = []
             reader = threading.Thread(
                 target=_collect_destination_output,
-                args=(destination.stdout, committed, destination_errors),
+                args=(destination.stdout, store, destination_errors),
                 daemon=True,
             )
             reader.start()
@@ -174,10 +181,7 @@ def run_sync(
             source_stderr = _tail(source_stderr_file)
             destination_stderr = _tail(destination_stderr_file)
 
-    # Persist what the destination committed, even if the sync failed later: a rerun resumes there.
-    if committed:
-        _save_state(state_path, committed)
-    result.state_messages = len(committed)
+    result.state_messages = store.committed
 
     # The destination first: when it dies, the source is stopped and fails only because of it.
     if destination_errors or destination_code != 0:
@@ -230,14 +234,14 @@ def _record_stream(line: bytes) -> str:
     return line[start : line.index(b'"', start)].decode()
 
 
-def _collect_destination_output(out, committed: list[dict[str, Any]], errors: list[str]) -> None:
+def _collect_destination_output(out, store: StateStore, errors: list[str]) -> None:
     for line in out:
         if not line.startswith(b"{"):
             continue
         message = _parse(line)
         kind = message.get("type")
         if kind == "STATE":
-            committed.append(message["state"])
+            store.commit(message["state"])
         elif kind == "TRACE" and "error" in message.get("trace", {}):
             errors.append(message["trace"]["error"].get("message", "unknown error"))
         elif kind == "LOG":
@@ -250,20 +254,40 @@ def _log_connector(entry: dict[str, Any]) -> None:
     log.log(logging.DEBUG if level <= logging.INFO else level, "%s", entry.get("message", ""))
 
 
-def _save_state(state_path: Path, committed: list[dict[str, Any]]) -> None:
-    """Keep the latest committed state per stream (per-stream state), written atomically."""
-    latest: dict[str, dict[str, Any]] = {}
-    for message in committed:
-        if message.get("type") == "STREAM":
-            descriptor = message["stream"]["stream_descriptor"]
-            key = f"{descriptor.get('namespace') or ''}.{descriptor['name']}"
-            latest[key] = message
-        elif message.get("type") == "GLOBAL":
-            latest["__global__"] = message
-    state_path.parent.mkdir(parents=True, exist_ok=True)
-    partial = state_path.with_suffix(".tmp")
-    partial.write_bytes(orjson.dumps(list(latest.values()), option=orjson.OPT_INDENT_2))
-    partial.replace(state_path)
+class StateStore:
+    """The connection's state file: the latest committed state message per stream.
+
+    Each committed message is written at once (atomically, by rename), so the file always holds
+    what the destination has committed, whatever stops the sync. Messages of streams this sync
+    did not reach keep their previous value: losing them would make the next sync re-read those
+    streams from the start.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.committed = 0
+        self._latest: dict[str, dict[str, Any]] = {}
+        if path.exists():
+            for message in orjson.loads(path.read_bytes()):
+                self._latest[_state_key(message)] = message
+
+    def messages(self) -> list[dict[str, Any]]:
+        return list(self._latest.values())
+
+    def commit(self, message: dict[str, Any]) -> None:
+        self._latest[_state_key(message)] = message
+        self.committed += 1
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_suffix(".tmp")
+        partial.write_bytes(orjson.dumps(self.messages(), option=orjson.OPT_INDENT_2))
+        partial.replace(self.path)
+
+
+def _state_key(message: dict[str, Any]) -> str:
+    if message.get("type") == "STREAM":
+        descriptor = message["stream"]["stream_descriptor"]
+        return f"{descriptor.get('namespace') or ''}.{descriptor['name']}"
+    return "__global__"
 
 
 def _tail(file, size: int = 2000) -> str:

@@ -18,7 +18,20 @@ The story, in March-April 2024 (UTC), with a 30-day attribution window:
   her c2 click) and d2 (won, 2000.00, created 31 March 10:00: exactly 30 days after her first c1
   click, 16 days after her c2 click); Bob's d3 (won, 500.00, 1 ms more than 30 days after his first
   c1 click, though within 30 days of his second); Cyd's d4 (lost, inside the window); Eve's d5
-  (won, she never clicked); d6 (won, no contact, empty amount).
+  (won, she never clicked); d6 (won, no contact, empty amount); Eve's d7 (won, "1,200.00");
+  Bob's d8 (open, "$950", 8 days after his first c1 click: pipeline, not revenue).
+- Membership: Ada joins aud1 in January, Bob and Cyd in February, Dee on 1 March, Ada joins aud2
+  on 10 March; Cyd unsubscribes on 5 March (after c1, before c2), Dee is cleaned on 2 March.
+- HubSpot lifecycle stages, by create month: January: Ada customer, Bob opportunity, Cyd marketing
+  qualified lead; February: Eve customer, contact 105 lead.
+
+Dirty data, as the mock produces it at a dirty rate above 0 (mock_apis/README.md): stale versions
+of a member, a contact, a company and a deal (an incremental sync appends; staging keeps the latest
+by cursor); spellings to make canonical ("Opportunity ", "Marketing Qualified Lead", "Computer
+Software", "United Kingdom", "uk", "U.S.A.", names in one case); amounts as strings with separators
+and signs; and rows that cannot be cleaned and must be quarantined, not dropped: member "broken@"
+(invalid email), contact 106 (invalid email), a contact and a deal without an id, deal d9 (amount
+"abc").
 
 The expected ``marts.campaign_performance``, with the working, is in tests/test_dbt_project.py.
 The raw ``email_activity`` table is not created: dbt reads email events from the lake only.
@@ -59,12 +72,13 @@ RAW_TABLES = {
         id VARCHAR, "createdAt" TIMESTAMPTZ, "updatedAt" TIMESTAMPTZ, archived BOOLEAN,
         properties_email VARCHAR, properties_firstname VARCHAR, properties_lastname VARCHAR,
         properties_lifecyclestage VARCHAR, properties_createdate VARCHAR,
-        properties_lastmodifieddate VARCHAR, properties_hs_object_id VARCHAR""",
+        properties_lastmodifieddate VARCHAR, properties_hs_object_id VARCHAR,
+        properties_country VARCHAR""",
     "raw_hubspot.companies": """
         id VARCHAR, "createdAt" TIMESTAMPTZ, "updatedAt" TIMESTAMPTZ, archived BOOLEAN,
         properties_name VARCHAR, properties_domain VARCHAR, properties_industry VARCHAR,
         properties_createdate VARCHAR, properties_hs_lastmodifieddate VARCHAR,
-        properties_hs_object_id VARCHAR""",
+        properties_hs_object_id VARCHAR, properties_country VARCHAR""",
     "raw_hubspot.deals": """
         id VARCHAR, "createdAt" TIMESTAMPTZ, "updatedAt" TIMESTAMPTZ, archived BOOLEAN,
         properties_dealname VARCHAR, properties_amount VARCHAR, properties_dealstage VARCHAR,
@@ -83,13 +97,21 @@ def _utc(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-# (audience, email as typed, first name, last name, full name)
+# (audience, email as typed, first name, last name, full name, status, opted in, last changed)
 MEMBERS = [
-    ("aud1", "Ada@Example.com ", "Ada", " Lovelace ", "Ada Lovelace"),
-    ("aud1", " bob@example.com", "", "", ""),
-    ("aud1", "cyd@example.com", "Cyd", "", "Cyd"),
-    ("aud1", "DEE@example.com", "Dee", "Dee", "Dee Dee"),
-    ("aud2", "ada@example.COM", "Ada", "Lovelace", "Ada Lovelace"),
+    ("aud1", "Ada@Example.com ", "Ada", " Lovelace ", "Ada Lovelace", "subscribed",
+     "2024-01-15", "2024-02-01"),
+    ("aud1", " bob@example.com", "", "", "", "subscribed", "2024-02-10", "2024-02-10"),
+    ("aud1", "cyd@example.com", "Cyd", "", "Cyd", "Unsubscribed ", "2024-02-20", "2024-03-05"),
+    ("aud1", "DEE@example.com", "dee", "DEE", "Dee Dee", "cleaned", "2024-03-01", "2024-03-02"),
+    ("aud2", "ada@example.COM", "Ada", "Lovelace", "Ada Lovelace", "subscribed",
+     "2024-03-10", "2024-03-10"),
+    # dirty: not an address; quarantined, not dropped
+    ("aud1", "broken@", "Bro", "Ken", "Bro Ken", "subscribed", "2024-01-02", "2024-01-02"),
+]  # fmt: skip
+# dirty: an older version of Ada's aud1 membership (an incremental sync appended the newer one)
+STALE_MEMBERS = [
+    ("aud1", "Ada@Example.com ", "Old", "Name", "Old Name", "pending", "2024-01-15", "2024-01-20"),
 ]
 
 # (id, status, emails sent, send time or None, title, subject)
@@ -100,16 +122,26 @@ CAMPAIGNS = [
     ("c4", "save", 0, None, "Draft", "Not sent yet"),
 ]
 
-# (id, email as typed, first name, last name)
+# (id, email as typed, first name, last name, lifecycle stage, create date, country)
 CONTACTS = [
-    ("101", "  ADA@example.com", "Ada", "Lovelace"),
-    ("102", "bob@EXAMPLE.com ", "", None),
-    ("103", "cyd@example.com", "Cyd", "Cee"),
-    ("104", "eve@example.com", "Eve", "Ee"),
-    ("105", "", None, None),
+    ("101", "  ADA@example.com", "Ada", "Lovelace", "customer", "2024-01-10", "United Kingdom"),
+    ("102", "bob@EXAMPLE.com ", "", None, "Opportunity ", "2024-01-20", "uk"),
+    ("103", "cyd@example.com", "cyd", "CEE", "Marketing Qualified Lead", "2024-01-25", "GB"),
+    ("104", "eve@example.com", "Eve", "Ee", "customer", "2024-02-03", "U.S.A."),
+    ("105", "", None, None, "lead", "2024-02-14", ""),
+    # dirty: an unusable email, and a row without its key; both quarantined
+    ("106", "not-an-email", "Zed", "Zee", "lead", "2024-02-15", "GB"),
+    (None, "nokey@example.com", "No", "Key", "lead", "2024-02-16", "GB"),
 ]
+# dirty: an older version of Bob's contact, with an address he no longer uses
+STALE_CONTACTS = [("102", "old-bob@example.com", "Bob", None, "lead", "2024-01-20", "GB")]
 
-COMPANIES = [("201", "Analytical Engines", "Engines.example "), ("202", "Difference Ltd", "")]
+# (id, name, domain, industry as typed, country as typed)
+COMPANIES = [
+    ("201", "Analytical Engines", "Engines.example ", "Computer Software", "England"),
+    ("202", "Difference Ltd", "", "COMPUTER_SOFTWARE", "gb"),
+]
+STALE_COMPANIES = [("202", "Old Difference", "", "computer-software", "GB")]
 
 # (id, created at as HubSpot sends it, amount, is closed won, contact ids, company ids)
 DEALS = [
@@ -119,7 +151,15 @@ DEALS = [
     ("d4", "2024-03-10T09:00:00.000Z", "750", "false", ["103"], ["202"]),
     ("d5", "2024-03-12T09:00:00.000Z", "300", "true", ["104"], []),
     ("d6", "2024-03-12T09:00:00.000Z", "", "true", [], []),
+    # dirty amounts that can be read: thousands separator, currency sign
+    ("d7", "2024-03-20T09:00:00.000Z", "1,200.00", "true", ["104"], ["202"]),
+    ("d8", "2024-03-10T09:00:00.000Z", "$950", "false", ["102"], []),
+    # dirty: an amount that cannot be read, and a deal without its key; both quarantined
+    ("d9", "2024-03-06T09:00:00.000Z", "abc", "true", ["101"], ["201"]),
+    (None, "2024-03-06T09:00:00.000Z", "10", "true", ["101"], []),
 ]
+# dirty: an older version of d4, when it was still marked won at another amount
+STALE_DEALS = [("d4", "2024-03-10T09:00:00.000Z", "10", "true", ["103"], ["202"])]
 
 # (campaign, audience, email as MailChimp reports it, action, bounce type, event time UTC)
 EMAIL_EVENTS = [
@@ -164,11 +204,125 @@ def write_dev_fixture(warehouse_path: Path, lake_root: Path) -> None:
     _write_silver_lake(lake_root)
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
+# Stale versions were extracted by an earlier sync, and last changed before the current ones.
+STALE_EXTRACTED_AT = "2024-04-01 06:00:00+00"
+UPDATED_AT, STALE_UPDATED_AT = "2024-04-01 08:00:00+00", "2024-03-01 08:00:00+00"
+CREATED_AT = "2024-01-10 08:00:00+00"
+
+
+def _insert(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    rows: list[tuple],
+    extracted_at: str = EXTRACTED_AT,
+    batch: str = "",
+) -> None:
     # Every raw row ends with the Airbyte meta columns.
-    rows = [(*row, f"{table}-{index}", EXTRACTED_AT, "{}") for index, row in enumerate(rows)]
+    rows = [(*row, f"{table}-{batch}{index}", extracted_at, "{}") for index, row in enumerate(rows)]
     placeholders = ", ".join(["?"] * len(rows[0]))
     con.executemany(f"insert into {table} values ({placeholders})", rows)
+
+
+def _insert_versions(
+    con: duckdb.DuckDBPyConnection, table: str, current: list[tuple], stale: list[tuple]
+) -> None:
+    """The current rows, and older versions of some, as an earlier incremental sync left them."""
+    _insert(con, table, current)
+    _insert(con, table, stale, extracted_at=STALE_EXTRACTED_AT, batch="stale-")
+
+
+def _member_rows(members: list[tuple]) -> list[tuple]:
+    return [
+        (
+            subscriber_hash(email),
+            email,
+            f"u{index}",
+            f"mc{index}",
+            full_name,
+            index,
+            "html",
+            status,
+            json.dumps({"FNAME": first, "LNAME": last}),
+            json.dumps({"avg_open_rate": 0.5}),
+            "",
+            None,  # empty date-times load as NULL
+            f"{opted_in} 12:00:00+00",
+            2,
+            f"{last_changed} 12:00:00+00",
+            "en",
+            False,
+            json.dumps({"country_code": "GB"}),
+            "API - Generic",
+            0,
+            "[]",
+            audience,
+        )
+        for index, (audience, email, first, last, full_name, status, opted_in, last_changed) in (
+            enumerate(members)
+        )
+    ]
+
+
+def _contact_rows(contacts: list[tuple], updated: str) -> list[tuple]:
+    return [
+        (
+            contact,
+            CREATED_AT,
+            updated,
+            False,
+            email,
+            first,
+            last,
+            stage,
+            f"{created}T08:00:00.000Z",
+            "2024-04-01T08:00:00.000Z",
+            contact,
+            country,
+        )
+        for contact, email, first, last, stage, created, country in contacts
+    ]
+
+
+def _company_rows(companies: list[tuple], updated: str) -> list[tuple]:
+    return [
+        (
+            company,
+            CREATED_AT,
+            updated,
+            False,
+            name,
+            domain,
+            industry,
+            "2024-01-10T08:00:00.000Z",
+            "2024-04-01T08:00:00.000Z",
+            company,
+            country,
+        )
+        for company, name, domain, industry, country in companies
+    ]
+
+
+def _deal_rows(deals: list[tuple], updated: str) -> list[tuple]:
+    return [
+        (
+            deal,
+            created_at,
+            updated,
+            False,
+            f"Deal {deal}",
+            amount,
+            "closedwon" if won == "true" else "closedlost",
+            "default",
+            "2024-04-10T00:00:00.000Z",
+            created_at,
+            "2024-04-10T00:00:00.000Z",
+            deal,
+            won,
+            json.dumps(contacts),
+            json.dumps(companies),
+        )
+        for deal, created_at, amount, won, contacts, companies in deals
+    ]
 
 
 def _write_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -198,36 +352,8 @@ def _write_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
             )
         ],
     )
-    _insert(
-        con,
-        "raw_mailchimp.list_members",
-        [
-            (
-                subscriber_hash(email),
-                email,
-                f"u{index}",
-                f"mc{index}",
-                full_name,
-                index,
-                "html",
-                "subscribed",
-                json.dumps({"FNAME": first, "LNAME": last}),
-                json.dumps({"avg_open_rate": 0.5}),
-                "",
-                None,  # empty date-times load as NULL
-                "2023-06-01 12:00:00+00",
-                2,
-                f"2024-02-0{index + 1} 12:00:00+00",
-                "en",
-                False,
-                json.dumps({"country_code": "GB"}),
-                "API - Generic",
-                0,
-                "[]",
-                audience,
-            )
-            for index, (audience, email, first, last, full_name) in enumerate(MEMBERS)
-        ],
+    _insert_versions(
+        con, "raw_mailchimp.list_members", _member_rows(MEMBERS), _member_rows(STALE_MEMBERS)
     )
     _insert(
         con,
@@ -251,71 +377,12 @@ def _write_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
             for index, (campaign, status, sent, send_time, title, subject) in enumerate(CAMPAIGNS)
         ],
     )
-
-    created, updated = "2024-01-10 08:00:00+00", "2024-04-01 08:00:00+00"
-    _insert(
-        con,
-        "raw_hubspot.contacts",
-        [
-            (
-                contact,
-                created,
-                updated,
-                False,
-                email,
-                first,
-                last,
-                "lead",
-                "2024-01-10T08:00:00.000Z",
-                "2024-04-01T08:00:00.000Z",
-                contact,
-            )
-            for contact, email, first, last in CONTACTS
-        ],
-    )
-    _insert(
-        con,
-        "raw_hubspot.companies",
-        [
-            (
-                company,
-                created,
-                updated,
-                False,
-                name,
-                domain,
-                "",
-                "2024-01-10T08:00:00.000Z",
-                "2024-04-01T08:00:00.000Z",
-                company,
-            )
-            for company, name, domain in COMPANIES
-        ],
-    )
-    _insert(
-        con,
-        "raw_hubspot.deals",
-        [
-            (
-                deal,
-                created_at,
-                updated,
-                False,
-                f"Deal {deal}",
-                amount,
-                "closedwon" if won == "true" else "closedlost",
-                "default",
-                "2024-04-10T00:00:00.000Z",
-                created_at,
-                "2024-04-10T00:00:00.000Z",
-                deal,
-                won,
-                json.dumps(contacts),
-                json.dumps(companies),
-            )
-            for deal, created_at, amount, won, contacts, companies in DEALS
-        ],
-    )
+    for table, rows, stale, build in (
+        ("raw_hubspot.contacts", CONTACTS, STALE_CONTACTS, _contact_rows),
+        ("raw_hubspot.companies", COMPANIES, STALE_COMPANIES, _company_rows),
+        ("raw_hubspot.deals", DEALS, STALE_DEALS, _deal_rows),
+    ):
+        _insert_versions(con, table, build(rows, UPDATED_AT), build(stale, STALE_UPDATED_AT))
 
 
 def _write_silver_lake(lake_root: Path) -> None:

@@ -16,8 +16,12 @@ from source_mailchimp import SourceMailchimp
 STREAMS = {
     "lists": [["id"]],
     "list_members": [["id"], ["list_id"]],
+    "segments": [["id"], ["list_id"]],
+    "tags": [["id"], ["list_id"]],
     "campaigns": [["id"]],
+    "reports": [["id"]],
     "email_activity": [["campaign_id"], ["email_id"], ["action"], ["timestamp"]],
+    "unsubscribes": [["campaign_id"], ["email_id"]],
 }
 logger = logging.getLogger("airbyte")
 

@@ -73,7 +73,24 @@ def _bad_response(response: requests.Response, api: str, problem: str) -> Airbyt
 
 
 class ApiStream(HttpStream):
-    """An ``HttpStream`` with the project's HTTP policy, reading each slice's pages in one go."""
+    """An ``HttpStream`` with the project's HTTP policy, reading each slice's pages in one go.
+
+    A stream that reads one collection per parent object (members per audience) sets
+    ``partition_key``, the slice key naming the parent, and implements ``partitions()``.
+    """
+
+    partition_key: str | None = None
+
+    def partitions(self) -> Iterable[str]:
+        """The parent ids to read, for partitioned streams."""
+        raise NotImplementedError
+
+    def stream_slices(self, **_: Any) -> Iterable[Mapping[str, Any] | None]:
+        if not self.partition_key:
+            yield {}
+            return
+        for partition in self.partitions():
+            yield {self.partition_key: partition}
 
     @property
     def is_resumable(self) -> bool:
@@ -101,10 +118,18 @@ class ApiStream(HttpStream):
         Overridden, with ``is_resumable`` False, so that the CDK does not switch to "resumable
         full refresh", which emits a state message after every page: each state makes the
         destination commit, and a commit per page would cap the load rate. At the end of the
-        stream the CDK still emits one state message.
+        stream (or of each slice, for incremental streams) the CDK still emits a state message.
         """
+        yield from self.read_pages(stream_slice, stream_state)
+
+    def read_pages(
+        self, stream_slice: Mapping[str, Any] | None, stream_state: Mapping[str, Any] | None
+    ) -> Iterable[StreamData]:
+        """The slice's records, page by page; a stream with a second endpoint overrides this."""
         yield from self._read_pages(
-            lambda _request, response, _state, _slice: self.parse_response(response),
+            lambda _request, response, _state, page_slice: self.parse_response(
+                response, stream_slice=page_slice
+            ),
             stream_slice,
             stream_state,
         )

@@ -1,14 +1,19 @@
-"""The HubSpot CRM streams: contacts, companies and deals, read with limit/after paging.
+"""The HubSpot CRM streams: contacts, companies and deals.
 
-Python ``HttpStream``s rather than a declarative manifest, for throughput: see README.md.
+A first sync reads each object type with the list endpoint (limit/after paging); later syncs ask
+the search endpoint for the objects modified since the state's cursor. Python ``HttpStream``s
+rather than a declarative manifest, for throughput: see README.md.
 """
 
 from collections.abc import Iterable, Mapping, MutableMapping
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 
 import requests
-from connector_kit.http import REQUEST_TIMEOUT, ApiStream, parse_page
+from airbyte_cdk.sources.streams.core import StreamData
+from connector_kit.http import REQUEST_TIMEOUT, parse_page
+from connector_kit.incremental import IncrementalApiStream
 from requests.auth import AuthBase
 
 NULLABLE_STRING = {"type": ["null", "string"]}
@@ -20,21 +25,28 @@ DATE_TIME = {
 ID_LIST = {"type": ["null", "array"], "items": {"type": "string"}}
 
 
-class CrmObjects(ApiStream):
-    """One CRM object type: ``GET /crm/v3/objects/{name}`` asking for every property it has.
+class CrmObjects(IncrementalApiStream):
+    """One CRM object type, with every property it has, incremental on ``updatedAt``.
 
     Records are flattened as the official connector does: ``id``, ``createdAt``, ``updatedAt``,
     ``archived``, then each property as a top-level ``properties_<name>``. HubSpot sends every
     property value as a string (numbers and dates included), so they stay strings here and are
     typed downstream in dbt.
+
+    Without state: ``GET /crm/v3/objects/{name}``, the cheapest way to read everything. With a
+    cursor: ``POST /crm/v3/objects/{name}/search`` for ``<modified property> >= cursor``, sorted
+    by ``hs_object_id``. A search query pages over at most 10,000 results; at that cap the query
+    restarts with ``hs_object_id > <last id read>``, which the sort makes exact.
     """
 
     primary_key = "id"
+    cursor_field = "updatedAt"
+    # The property that ``updatedAt`` mirrors, which the search endpoint filters on.
+    modified_property = "hs_lastmodifieddate"
     # Associated object types read with each object, as arrays of ids (deals only).
     associations: tuple[str, ...] = ()
-    # The field a later incremental version will use (through the search endpoint). Not the
-    # CDK's ``cursor_field`` yet: that would advertise an incremental sync this slice doesn't do.
-    incremental_cursor = "updatedAt"
+    search_page_size = 200  # the search endpoint's maximum
+    search_result_cap = 10_000  # results one search query can page through
 
     def __init__(self, base_url: str, authenticator: AuthBase, page_size: int) -> None:
         self._base_url = base_url.rstrip("/") + "/"
@@ -108,6 +120,68 @@ class CrmObjects(ApiStream):
         """``paging.next.after`` of the page just parsed; HubSpot omits ``paging`` on the last."""
         return {"after": self._next_after} if self._next_after else None
 
+    def read_pages(
+        self, stream_slice: Mapping[str, Any] | None, stream_state: Mapping[str, Any] | None
+    ) -> Iterable[StreamData]:
+        since = (stream_slice or {}).get("since")
+        if not since:
+            yield from super().read_pages(stream_slice, stream_state)
+            return
+        last_id, after = 0, None
+        while True:
+            objects, after = self._search_page(_epoch_millis(since), last_id, after)
+            yield from self._with_associations([self._flatten(obj) for obj in objects])
+            if after is None:
+                return
+            if int(after) >= self.search_result_cap:
+                last_id, after = int(objects[-1]["id"]), None
+
+    def _search_page(
+        self, since_millis: int, last_id: int, after: str | None
+    ) -> tuple[list[Mapping[str, Any]], str | None]:
+        """One page of ``modified >= since and hs_object_id > last_id``, by ascending id."""
+        filters = [
+            {"propertyName": self.modified_property, "operator": "GTE", "value": since_millis},
+            {"propertyName": "hs_object_id", "operator": "GT", "value": last_id},
+        ]
+        body: dict[str, Any] = {
+            "filterGroups": [{"filters": filters}],
+            "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
+            "properties": self.property_names,
+            "limit": self.search_page_size,
+        }
+        if after is not None:
+            body["after"] = after
+        _, response = self._http_client.send_request(
+            "POST",
+            f"{self.url_base}{self.path()}/search",
+            request_kwargs={"timeout": REQUEST_TIMEOUT},
+            json=body,
+        )
+        objects, page = parse_page(response, "results", "HubSpot")
+        return objects, ((page.get("paging") or {}).get("next") or {}).get("after")
+
+    def _with_associations(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Add the associations the search endpoint cannot return (v4 batch read, one per type)."""
+        if not self.associations or not records:
+            return records
+        inputs = [{"id": record["id"]} for record in records]
+        for kind in self.associations:
+            _, response = self._http_client.send_request(
+                "POST",
+                f"{self.url_base}crm/v4/associations/{self.name}/{kind}/batch/read",
+                request_kwargs={"timeout": REQUEST_TIMEOUT},
+                json={"inputs": inputs},
+            )
+            results, _ = parse_page(response, "results", "HubSpot")
+            linked = {
+                str(result["from"]["id"]): [str(link["toObjectId"]) for link in result["to"]]
+                for result in results
+            }
+            for record in records:
+                record[kind] = list(dict.fromkeys(linked.get(record["id"], ())))
+        return records
+
     def _flatten(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         record = {
             "id": obj.get("id"),
@@ -127,6 +201,7 @@ class CrmObjects(ApiStream):
 
 class Contacts(CrmObjects):
     name = "contacts"
+    modified_property = "lastmodifieddate"
 
 
 class Companies(CrmObjects):
@@ -136,3 +211,8 @@ class Companies(CrmObjects):
 class Deals(CrmObjects):
     name = "deals"
     associations = ("contacts", "companies")
+
+
+def _epoch_millis(timestamp: str) -> int:
+    """An ISO timestamp (``2019-12-07T16:50:06.678Z``) as the epoch ms that search filters take."""
+    return round(datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp() * 1000)

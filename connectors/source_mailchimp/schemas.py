@@ -1,7 +1,8 @@
 """Inline JSON schemas: the top-level fields of each stream, as listed in docs/contracts.md.
 
 Types drive the DuckDB column types downstream, so they are exact: MailChimp sends "" for an empty
-timestamp, which the destination loads as NULL. Nested objects stay objects (JSON columns).
+timestamp, which the streams turn into null (a "" is not a date-time). Nested objects stay
+objects (JSON columns).
 """
 
 from typing import Any
@@ -18,6 +19,11 @@ DATE_TIME: Schema = {
 }
 OBJECT: Schema = {"type": ["null", "object"]}
 ARRAY: Schema = {"type": ["null", "array"]}
+
+
+def date_time_fields(schema: Schema) -> tuple[str, ...]:
+    """The top-level date-time fields, where MailChimp's "" must become null to fit the schema."""
+    return tuple(name for name, field in schema["properties"].items() if field is DATE_TIME)
 
 
 def _schema(properties: dict[str, Schema]) -> Schema:
@@ -103,3 +109,56 @@ EMAIL_ACTIVITY = _schema(
         "ip": STRING,
     }
 )
+
+REPORTS = _schema(
+    {
+        "id": STRING,
+        "campaign_title": STRING,
+        "type": STRING,
+        "list_id": STRING,
+        "list_is_active": BOOLEAN,
+        "list_name": STRING,
+        "subject_line": STRING,
+        "preview_text": STRING,
+        "emails_sent": INTEGER,
+        "abuse_reports": INTEGER,
+        "unsubscribed": INTEGER,
+        "send_time": DATE_TIME,
+        "bounces": OBJECT,
+        "forwards": OBJECT,
+        "opens": OBJECT,
+        "clicks": OBJECT,
+        "list_stats": OBJECT,
+        "ecommerce": OBJECT,
+        "delivery_status": OBJECT,
+    }
+)
+
+UNSUBSCRIBES = _schema(
+    {
+        "email_id": STRING,
+        "email_address": STRING,
+        "merge_fields": OBJECT,
+        "vip": BOOLEAN,
+        "timestamp": DATE_TIME,
+        "reason": STRING,
+        "campaign_id": STRING,
+        "list_id": STRING,
+        "list_is_active": BOOLEAN,
+    }
+)
+
+SEGMENTS = _schema(
+    {
+        "id": INTEGER,
+        "name": STRING,
+        "member_count": INTEGER,
+        "type": STRING,
+        "created_at": DATE_TIME,
+        "updated_at": DATE_TIME,
+        "options": OBJECT,
+        "list_id": STRING,
+    }
+)
+
+TAGS = _schema({"id": INTEGER, "name": STRING, "list_id": STRING})

@@ -13,7 +13,16 @@ from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from connector_kit.http import REQUEST_TIMEOUT
 
-from source_mailchimp.streams import Campaigns, EmailActivity, ListMembers, Lists
+from source_mailchimp.streams import (
+    Campaigns,
+    EmailActivity,
+    ListMembers,
+    Lists,
+    Reports,
+    Segments,
+    Tags,
+    Unsubscribes,
+)
 
 DEFAULT_BASE_URL = "https://{dc}.api.mailchimp.com/3.0"
 DEFAULT_PAGE_SIZE = 1000
@@ -35,7 +44,8 @@ def resolve_base_url(config: Mapping[str, Any]) -> str:
 
 
 class SourceMailchimp(AbstractSource):
-    """Audiences, members, campaigns and email activity from the MailChimp Marketing API v3."""
+    """Audiences with their members, segments and tags; campaigns with their reports, email
+    activity and unsubscribes: the MailChimp Marketing API v3."""
 
     def _stream_kwargs(self, config: Mapping[str, Any]) -> dict[str, Any]:
         # HTTP Basic with any user name and the key as password, as MailChimp documents; a
@@ -69,11 +79,17 @@ class SourceMailchimp(AbstractSource):
 
     def streams(self, config: Mapping[str, Any]) -> list[Stream]:
         kwargs = self._stream_kwargs(config)
+        # Each child stream gets a parent of its own: a stream keeps paging state while read.
         return [
             Lists(**kwargs),
             ListMembers(parent=Lists(**kwargs), **kwargs),
+            Segments(parent=Lists(**kwargs), **kwargs),
+            Tags(parent=Lists(**kwargs), **kwargs),
             Campaigns(**kwargs),
+            Reports(**kwargs),
+            # Only sent campaigns have a report.
             EmailActivity(parent=Campaigns(status="sent", **kwargs), **kwargs),
+            Unsubscribes(parent=Campaigns(status="sent", **kwargs), **kwargs),
         ]
 
 

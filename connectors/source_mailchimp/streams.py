@@ -1,14 +1,17 @@
-"""The MailChimp streams: four collections read with count/offset paging.
+"""The MailChimp streams: collections read with count/offset paging.
 
 Python ``HttpStream``s rather than a declarative manifest, for throughput: see README.md.
+Incremental streams read only what changed, with MailChimp's server-side ``since_*`` filters.
 """
 
 from collections.abc import Iterable, Mapping, MutableMapping
+from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
 from connector_kit.http import ApiStream, parse_page
+from connector_kit.incremental import IncrementalApiStream
 from requests.auth import AuthBase
 
 from source_mailchimp import schemas
@@ -19,9 +22,9 @@ class MailchimpStream(ApiStream):
 
     envelope_key: str
     json_schema: Mapping[str, Any]
-    # The field a later incremental version will filter and checkpoint on. Not declared as the
-    # CDK's ``cursor_field`` yet: that would advertise an incremental sync this slice doesn't do.
-    incremental_cursor: str | None = None
+    # The query parameter that asks only for items whose cursor is at or after a slice's ``since``
+    # (incremental streams only).
+    since_param: str | None = None
 
     def __init__(self, base_url: str, authenticator: AuthBase, page_size: int) -> None:
         self._base_url = base_url.rstrip("/") + "/"
@@ -53,13 +56,24 @@ class MailchimpStream(ApiStream):
         }
         if next_page_token:
             params.update(next_page_token)
+        if self.since_param and stream_slice and stream_slice.get("since"):
+            params[self.since_param] = stream_slice["since"]
         return params
 
     def parse_response(self, response: requests.Response, **_: Any) -> Iterable[Mapping[str, Any]]:
         items, body = parse_page(response, self.envelope_key, "MailChimp")
         total = body.get("total_items")
         self._last_page = (len(items), total if isinstance(total, int) else None)
+        for field in self._empty_when_unset:
+            for item in items:
+                if item.get(field) == "":
+                    item[field] = None
         return items
+
+    @cached_property
+    def _empty_when_unset(self) -> tuple[str, ...]:
+        """Date-time fields MailChimp sends as "" when unset (``send_time`` of a draft)."""
+        return schemas.date_time_fields(self.json_schema)
 
     def next_page_token(self, response: requests.Response) -> Mapping[str, Any] | None:
         """Next offset, or None after a short page or once ``offset >= total_items``."""
@@ -78,26 +92,29 @@ class MailchimpStream(ApiStream):
 
 
 class Lists(MailchimpStream):
-    """Audiences: ``GET /lists``."""
+    """Audiences: ``GET /lists``. Full refresh: a handful of rows whose stats change every day."""
 
     name = "lists"
     primary_key = "id"
     envelope_key = "lists"
     json_schema = schemas.LISTS
-    incremental_cursor = "date_created"
 
     def path(self, **_: Any) -> str:
         return "lists"
 
 
 class Campaigns(MailchimpStream):
-    """Campaigns: ``GET /campaigns``, optionally of one ``status`` only (a server-side filter)."""
+    """Campaigns: ``GET /campaigns``, optionally of one ``status`` only (a server-side filter).
+
+    Full refresh on purpose: a campaign changes after it is created (``save`` -> ``sent``, its
+    ``report_summary`` grows for weeks), and neither ``since_create_time`` nor
+    ``since_send_time`` would see those changes. A few hundred campaigns are one page.
+    """
 
     name = "campaigns"
     primary_key = "id"
     envelope_key = "campaigns"
     json_schema = schemas.CAMPAIGNS
-    incremental_cursor = "create_time"
 
     def __init__(self, *args: Any, status: str | None = None, **kwargs: Any) -> None:
         self._status = status
@@ -119,55 +136,111 @@ class Campaigns(MailchimpStream):
         return campaigns
 
 
-class ListMembers(MailchimpStream):
-    """Members of every audience: ``GET /lists/{list_id}/members``, one slice per list."""
+class Reports(MailchimpStream):
+    """Campaign reports: ``GET /reports``. Full refresh: a report's counts grow for weeks."""
+
+    name = "reports"
+    primary_key = "id"
+    envelope_key = "reports"
+    json_schema = schemas.REPORTS
+
+    def path(self, **_: Any) -> str:
+        return "reports"
+
+
+class ChildStream(MailchimpStream):
+    """A collection per parent object: ``path_template`` names the parent's id slot."""
+
+    path_template: str
+    has_multiple_slices = True
+
+    def __init__(self, parent: MailchimpStream, **kwargs: Any) -> None:
+        self.parent = parent
+        super().__init__(**kwargs)
+
+    def partitions(self) -> Iterable[str]:
+        # Only the id goes into the slice: a whole parent record would be copied into every log.
+        for record in self.parent.records():
+            yield record["id"]
+
+    def path(self, *, stream_slice: Mapping[str, Any] | None = None, **_: Any) -> str:
+        return self.path_template.format(**(stream_slice or {}))
+
+
+class ListMembers(ChildStream, IncrementalApiStream):
+    """Members of every audience, incremental on ``last_changed`` with a cursor per audience."""
 
     name = "list_members"
     primary_key = ["id", "list_id"]
     envelope_key = "members"
     json_schema = schemas.LIST_MEMBERS
-    incremental_cursor = "last_changed"
-    has_multiple_slices = True
-
-    def __init__(self, parent: Lists, **kwargs: Any) -> None:
-        self.parent = parent
-        super().__init__(**kwargs)
-
-    def stream_slices(self, **_: Any) -> Iterable[Mapping[str, Any] | None]:
-        # Only the id: a whole parent record in the slice would be copied into every slice log.
-        for audience in self.parent.records():
-            yield {"list_id": audience["id"]}
-
-    def path(self, *, stream_slice: Mapping[str, Any] | None = None, **_: Any) -> str:
-        return f"lists/{stream_slice['list_id']}/members"
+    path_template = "lists/{list_id}/members"
+    partition_key = "list_id"
+    cursor_field = "last_changed"
+    since_param = "since_last_changed"
 
 
-class EmailActivity(MailchimpStream):
+class Segments(ChildStream, IncrementalApiStream):
+    """Segments of every audience, incremental on ``updated_at`` with a cursor per audience."""
+
+    name = "segments"
+    primary_key = ["id", "list_id"]
+    envelope_key = "segments"
+    json_schema = schemas.SEGMENTS
+    path_template = "lists/{list_id}/segments"
+    partition_key = "list_id"
+    cursor_field = "updated_at"
+    since_param = "since_updated_at"
+
+
+class Tags(ChildStream):
+    """Tags of every audience: ``GET /lists/{list_id}/tag-search``. Full refresh (no filter)."""
+
+    name = "tags"
+    primary_key = ["id", "list_id"]
+    envelope_key = "tags"
+    json_schema = schemas.TAGS
+    path_template = "lists/{list_id}/tag-search"
+    partition_key = "list_id"
+
+    def parse_response(
+        self, response: requests.Response, stream_slice: Mapping[str, Any] | None = None, **_: Any
+    ) -> Iterable[Mapping[str, Any]]:
+        # A tag is {id, name}: the audience it belongs to is only in the URL.
+        tags = super().parse_response(response)
+        for tag in tags:
+            tag["list_id"] = stream_slice["list_id"]
+        return tags
+
+
+class Unsubscribes(ChildStream):
+    """Who unsubscribed from each sent campaign. Full refresh: the endpoint has no filter."""
+
+    name = "unsubscribes"
+    primary_key = ["campaign_id", "email_id"]
+    envelope_key = "unsubscribes"
+    json_schema = schemas.UNSUBSCRIBES
+    path_template = "reports/{campaign_id}/unsubscribed"
+    partition_key = "campaign_id"
+
+
+class EmailActivity(ChildStream, IncrementalApiStream):
     """Opens, clicks and bounces of every sent campaign, one record per event.
 
     ``GET /reports/{campaign_id}/email-activity`` answers one item per recipient with a nested
     ``activity`` list; flattening it here gives the lake a row per event, keyed by
     (campaign_id, email_id, action, timestamp). A recipient with no activity yields nothing.
+    Incremental on the event ``timestamp`` (``since``), with a cursor per campaign.
     """
 
     name = "email_activity"
     primary_key = ["campaign_id", "email_id", "action", "timestamp"]
     envelope_key = "emails"
     json_schema = schemas.EMAIL_ACTIVITY
-    incremental_cursor = "timestamp"
-    has_multiple_slices = True
-
-    def __init__(self, parent: Campaigns, **kwargs: Any) -> None:
-        """``parent`` should read only sent campaigns: others have no report."""
-        self.parent = parent
-        super().__init__(**kwargs)
-
-    def stream_slices(self, **_: Any) -> Iterable[Mapping[str, Any] | None]:
-        for campaign in self.parent.records():
-            yield {"campaign_id": campaign["id"]}
-
-    def path(self, *, stream_slice: Mapping[str, Any] | None = None, **_: Any) -> str:
-        return f"reports/{stream_slice['campaign_id']}/email-activity"
+    path_template = "reports/{campaign_id}/email-activity"
+    partition_key = "campaign_id"
+    cursor_field = "timestamp"
+    since_param = "since"
 
     def parse_response(self, response: requests.Response, **_: Any) -> Iterable[Mapping[str, Any]]:
         for email in super().parse_response(response):

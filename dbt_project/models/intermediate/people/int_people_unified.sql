@@ -23,6 +23,7 @@ mailchimp_people as (
         subscriber_hash,
         first_name,
         last_name,
+        country_code,
         count(*) over (partition by email) as audience_count
     from members
     where email is not null
@@ -41,6 +42,9 @@ hubspot_people as (
         contact_id,
         first_name,
         last_name,
+        lifecycle_stage,
+        country_code,
+        created_at,
         count(*) over (partition by email) as contact_count
     from contacts
     where email is not null
@@ -61,6 +65,9 @@ unified as (
         -- the CRM is the system of record for names; MailChimp fills the gaps
         coalesce(hubspot_people.first_name, mailchimp_people.first_name) as first_name,
         coalesce(hubspot_people.last_name, mailchimp_people.last_name) as last_name,
+        coalesce(hubspot_people.country_code, mailchimp_people.country_code) as country_code,
+        hubspot_people.lifecycle_stage,
+        hubspot_people.created_at as hubspot_created_at,
         coalesce(mailchimp_people.audience_count, 0) as mailchimp_audience_count,
         coalesce(hubspot_people.contact_count, 0) as hubspot_contact_count,
         mailchimp_people.email is not null as is_mailchimp_member,
@@ -74,12 +81,16 @@ unified as (
 final as (
 
     select
-        {{ surrogate_key(['email']) }} as person_id,
+        -- a keyed hash, not a plain one: the marts carry person_id, never the email
+        {{ person_key('email') }} as person_id,
         email,
         hubspot_contact_id,
         mailchimp_subscriber_hash,
         first_name,
         last_name,
+        country_code,
+        lifecycle_stage,
+        hubspot_created_at,
         mailchimp_audience_count,
         hubspot_contact_count,
         is_mailchimp_member,

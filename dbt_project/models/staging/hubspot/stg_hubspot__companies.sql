@@ -1,31 +1,20 @@
+-- The HubSpot companies that could be cleaned: the rows of base_hubspot__companies without a quarantine
+-- reason (the others are in quarantine_rows), without the columns kept for the quarantine.
+
 with
 
-source as (
+companies as (
 
-    select * from {{ source('hubspot', 'companies') }}
+    select * from {{ ref('base_hubspot__companies') }}
 
 ),
 
-renamed as (
+final as (
 
-    select
-        -- ids
-        id as company_id,
-
-        -- descriptive
-        nullif(trim(properties_name), '') as company_name,
-        lower(nullif(trim(properties_domain), '')) as company_domain,
-        nullif(trim(properties_industry), '') as industry,
-
-        -- booleans
-        archived as is_archived,
-
-        -- timestamps
-        {{ to_utc_timestamp('"createdAt"') }} as created_at,
-        {{ to_utc_timestamp('"updatedAt"') }} as updated_at
-
-    from source
+    select * exclude (_airbyte_raw_id, raw_record, quarantine_reason)
+    from companies
+    where quarantine_reason is null
 
 )
 
-select * from renamed
+select * from final

@@ -1,34 +1,20 @@
+-- The HubSpot contacts that could be cleaned: the rows of base_hubspot__contacts without a quarantine
+-- reason (the others are in quarantine_rows), without the columns kept for the quarantine.
+
 with
 
-source as (
+contacts as (
 
-    select * from {{ source('hubspot', 'contacts') }}
+    select * from {{ ref('base_hubspot__contacts') }}
 
 ),
 
-renamed as (
+final as (
 
-    select
-        -- ids
-        id as contact_id,
-
-        -- the person
-        {{ normalize_email('properties_email') }} as email,
-        nullif(trim(properties_firstname), '') as first_name,
-        nullif(trim(properties_lastname), '') as last_name,
-
-        -- descriptive
-        nullif(trim(properties_lifecyclestage), '') as lifecycle_stage,
-
-        -- booleans
-        archived as is_archived,
-
-        -- timestamps
-        {{ to_utc_timestamp('"createdAt"') }} as created_at,
-        {{ to_utc_timestamp('"updatedAt"') }} as updated_at
-
-    from source
+    select * exclude (_airbyte_raw_id, raw_record, quarantine_reason)
+    from contacts
+    where quarantine_reason is null
 
 )
 
-select * from renamed
+select * from final

@@ -1,40 +1,20 @@
+-- The HubSpot deals that could be cleaned: the rows of base_hubspot__deals without a quarantine
+-- reason (the others are in quarantine_rows), without the columns kept for the quarantine.
+
 with
 
-source as (
+deals as (
 
-    select * from {{ source('hubspot', 'deals') }}
+    select * from {{ ref('base_hubspot__deals') }}
 
 ),
 
-renamed as (
+final as (
 
-    select
-        -- ids: HubSpot lists a deal's associated contacts and companies as JSON arrays of ids; the
-        -- first of each is the one the deal is attributed to
-        id as deal_id,
-        contacts ->> '$[0]' as primary_contact_id,
-        companies ->> '$[0]' as company_id,
-
-        -- descriptive
-        nullif(trim(properties_dealname), '') as deal_name,
-        nullif(trim(properties_pipeline), '') as pipeline,
-        nullif(trim(properties_dealstage), '') as deal_stage,
-
-        -- numbers: every HubSpot property arrives as a string, amounts included
-        cast(nullif(trim(properties_amount), '') as decimal(18, 2)) as amount,
-        coalesce(json_array_length(contacts), 0) as contact_count,
-
-        -- booleans
-        cast(nullif(trim(properties_hs_is_closed_won), '') as boolean) as is_closed_won,
-        archived as is_archived,
-
-        -- timestamps
-        {{ to_utc_timestamp('"createdAt"') }} as created_at,
-        {{ to_utc_timestamp("nullif(trim(properties_closedate), '')") }} as closed_at,
-        {{ to_utc_timestamp('"updatedAt"') }} as updated_at
-
-    from source
+    select * exclude (_airbyte_raw_id, raw_record, quarantine_reason)
+    from deals
+    where quarantine_reason is null
 
 )
 
-select * from renamed
+select * from final

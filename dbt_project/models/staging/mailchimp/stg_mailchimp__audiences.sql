@@ -1,36 +1,20 @@
+-- The MailChimp audiences that could be cleaned: the rows of base_mailchimp__audiences without a quarantine
+-- reason (the others are in quarantine_rows), without the columns kept for the quarantine.
+
 with
 
-source as (
+audiences as (
 
-    select * from {{ source('mailchimp', 'lists') }}
+    select * from {{ ref('base_mailchimp__audiences') }}
 
 ),
 
-renamed as (
+final as (
 
-    select
-        -- ids
-        id as audience_id,
-        web_id as audience_web_id,
-
-        -- descriptive
-        nullif(trim(name), '') as audience_name,
-        visibility,
-        list_rating as audience_rating,
-        nullif(trim(campaign_defaults ->> 'from_name'), '') as default_from_name,
-        {{ normalize_email("campaign_defaults ->> 'from_email'") }} as default_from_email,
-
-        -- numbers
-        cast(stats ->> 'member_count' as bigint) as member_count,
-
-        -- booleans
-        double_optin as is_double_optin,
-
-        -- timestamps
-        {{ to_utc_timestamp('date_created') }} as created_at
-
-    from source
+    select * exclude (_airbyte_raw_id, raw_record, quarantine_reason)
+    from audiences
+    where quarantine_reason is null
 
 )
 
-select * from renamed
+select * from final

@@ -1,0 +1,50 @@
+-- One row per email event (open, click, bounce) from the lake, keyed to the person by the keyed hash
+-- of their email. Incremental: the lake only grows, so each run adds the events at or after the
+-- latest one already here (a day of overlap, re-merged on the key, catches late-arriving events of
+-- the last partition) instead of rereading every partition.
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='email_event_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+
+with
+
+email_events as (
+
+    select * from {{ ref('stg_lake__email_events') }}
+
+),
+
+new_events as (
+
+    select * from email_events
+    {% if is_incremental() %}
+        where event_date >= (select max(event_date) - interval 1 day from {{ this }})
+    {% endif %}
+
+),
+
+final as (
+
+    select
+        cast(email_event_id as varchar) as email_event_id,
+        cast(campaign_id as varchar) as campaign_id,
+        cast(audience_id as varchar) as audience_id,
+        cast(
+            case when email is not null then {{ person_key('email') }} end as varchar
+        ) as person_id,
+        cast(event_type as varchar) as event_type,
+        cast(bounce_type as varchar) as bounce_type,
+        cast(clicked_url as varchar) as clicked_url,
+        cast(event_at as timestamp) as event_at,
+        cast(event_date as date) as event_date
+    from new_events
+
+)
+
+select * from final

@@ -1,0 +1,196 @@
+"""Whole syncs (source | destination subprocesses, as pipeline.airbyte runs them) over time.
+
+A full sync, the mock's clock moved on, an incremental sync: the warehouse then equals the mock's
+ground truth with no duplicate key, and the second sync read only what changed. A sync killed
+with SIGKILL part way resumes from the committed state to the same warehouse.
+
+These tests move the clock, so they run their own mock server rather than the session's.
+"""
+
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import psutil
+import pytest
+import requests
+from conftest import (
+    MOCK_SCALE,
+    MOCK_SEED,
+    TEST_HUBSPOT_TOKEN,
+    TEST_MAILCHIMP_API_KEY,
+    MockApi,
+    _free_port,
+    _mock_apis_command,
+    _wait_until_healthy,
+)
+
+from pipeline import airbyte
+
+SOURCES = {
+    "mailchimp": {
+        "connector": "source-mailchimp",
+        "config": lambda mock: {
+            "apikey": mock.mailchimp_api_key,
+            "base_url": mock.mailchimp_base_url,
+        },
+        "streams": {
+            "lists": ["id"],
+            "list_members": ["id", "list_id"],
+            "segments": ["id", "list_id"],
+            "tags": ["id", "list_id"],
+            "campaigns": ["id"],
+            "reports": ["id"],
+            "email_activity": ["campaign_id", "email_id", "action", "timestamp"],
+            "unsubscribes": ["campaign_id", "email_id"],
+        },
+    },
+    "hubspot": {
+        "connector": "source-hubspot",
+        "config": lambda mock: {"access_token": mock.hubspot_token, "base_url": mock.url},
+        "streams": {"contacts": ["id"], "companies": ["id"], "deals": ["id"]},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def clock_mock() -> Iterator[MockApi]:
+    """A mock server of its own, whose simulated clock the tests move."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "MOCK_MAILCHIMP_API_KEY": TEST_MAILCHIMP_API_KEY,
+        "MOCK_HUBSPOT_TOKEN": TEST_HUBSPOT_TOKEN,
+    }
+    command = [_mock_apis_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--seed", str(MOCK_SEED), "--scale", str(MOCK_SCALE)]
+    url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_until_healthy(url, process, log)
+            yield MockApi(url, TEST_MAILCHIMP_API_KEY, TEST_HUBSPOT_TOKEN, MOCK_SEED, MOCK_SCALE)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def _advance(mock: MockApi, days: int) -> None:
+    requests.post(
+        f"{mock.url}/_mock/advance", params={"days": days}, timeout=(5, 60)
+    ).raise_for_status()
+
+
+def _catalog(source: str, mock: MockApi) -> dict[str, Any]:
+    spec = SOURCES[source]
+    return airbyte.configure_catalog(airbyte.discover(spec["connector"], spec["config"](mock)))
+
+
+def _sync(
+    source: str, mock: MockApi, catalog: dict[str, Any], warehouse: Path, state: Path
+) -> airbyte.SyncResult:
+    spec = SOURCES[source]
+    destination = {"destination_path": str(warehouse), "schema": f"raw_{source}"}
+    return airbyte.run_sync(
+        spec["connector"], spec["config"](mock), destination, catalog, state_path=state
+    )
+
+
+def _total_records(source: str, mock: MockApi) -> int:
+    """What a full read would return now, from the truth's counts."""
+    counts = mock.truth()["counts"]
+    return sum(counts[stream] for stream in SOURCES[source]["streams"])
+
+
+def _assert_warehouse_is_the_truth(source: str, mock: MockApi, warehouse: Path) -> None:
+    truth = mock.truth(keys=True)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        con.execute("set TimeZone = 'UTC'")
+        for stream, key in SOURCES[source]["streams"].items():
+            columns = ", ".join(f'"{c}"::VARCHAR' for c in key)
+            rows = con.execute(f"select {columns} from raw_{source}.{stream}").fetchall()
+            assert len(rows) == len(set(rows)), f"duplicate keys in {stream}"
+            expected = {
+                tuple(str(v) for v in (k if isinstance(k, list) else [k]))
+                for k in truth["keys"][stream]
+            }
+            actual = {tuple(_as_truth_text(v) for v in row) for row in rows}
+            assert actual == expected, f"{stream}: {len(actual ^ expected)} keys differ"
+
+
+def _as_truth_text(value: str) -> str:
+    """DuckDB prints a TIMESTAMPTZ key as ``2026-01-01 10:00:00+00``; the truth as the API did."""
+    if len(value) >= 22 and value[10] == " " and value.endswith("+00"):
+        return f"{value[:10]}T{value[11:19]}+00:00"
+    return value
+
+
+def _state_of(path: Path) -> dict[str, Any]:
+    return {
+        m["stream"]["stream_descriptor"]["name"]: m["stream"]["stream_state"]
+        for m in orjson.loads(path.read_bytes())
+    }
+
+
+@pytest.mark.parametrize(
+    ("source", "kill_after"), [("mailchimp", "email_activity"), ("hubspot", "contacts")]
+)
+def test_killed_resumed_then_incremental_syncs_keep_the_warehouse_equal_to_the_truth(
+    source, kill_after, clock_mock, tmp_path
+):
+    """A first sync killed part way, resumed; the clock moved a day; an incremental sync.
+
+    The first sync is stopped with SIGKILL (source and destination) as soon as ``kill_after``
+    has committed state, so part of the data is loaded and part is not.
+    """
+    warehouse, state = tmp_path / "warehouse.duckdb", tmp_path / f"{source}.json"
+    catalog = _catalog(source, clock_mock)
+
+    with (
+        _killed_once_committed(source, kill_after, state) as killed,
+        pytest.raises(airbyte.SyncError),
+    ):
+        _sync(source, clock_mock, catalog, warehouse, state)
+    assert killed.is_set(), "the sync ended before it could be killed"
+    _sync(source, clock_mock, catalog, warehouse, state)
+    _assert_warehouse_is_the_truth(source, clock_mock, warehouse)
+
+    _advance(clock_mock, 1)
+    full_read = _total_records(source, clock_mock)
+    incremental = _sync(source, clock_mock, catalog, warehouse, state)
+    _assert_warehouse_is_the_truth(source, clock_mock, warehouse)
+    assert 0 < incremental.records < full_read / 5, (incremental, full_read)
+
+
+@contextmanager
+def _killed_once_committed(source: str, stream: str, state: Path) -> Iterator[threading.Event]:
+    """SIGKILL the sync's connector processes once ``stream`` has state in the state file."""
+    connectors = {SOURCES[source]["connector"], "destination-duckdb"}
+    killed, done = threading.Event(), threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            if state.exists() and stream in _state_of(state):
+                for process in psutil.Process().children(recursive=True):
+                    if any(Path(part).name in connectors for part in process.cmdline()[:2]):
+                        os.kill(process.pid, signal.SIGKILL)
+                killed.set()
+                return
+            time.sleep(0.005)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield killed
+    finally:
+        done.set()
+        watcher.join()
