@@ -7,6 +7,7 @@ from typing import Annotated
 import orjson
 import typer
 
+from mock_apis.dirty import DEFAULT_DIRTY_RATE
 from mock_apis.rate_limits import DEFAULT_HUBSPOT_BURST, DEFAULT_HUBSPOT_SEARCH_RATE
 from mock_apis.truth import DEFAULT_ATTRIBUTION_WINDOW_DAYS, truth
 from mock_apis.world import World
@@ -33,6 +34,15 @@ DaysAdvanced = Annotated[
 ]
 
 
+DirtyRate = Annotated[
+    float,
+    typer.Option(
+        envvar="MOCK_DIRTY_RATE",
+        min=0.0,
+        max=1.0,
+        help="Share of records carrying a deliberate defect (0 for clean data).",
+    ),
+]
 HubSpotBurst = Annotated[
     int,
     typer.Option(
@@ -74,12 +84,13 @@ def default(
     seed: Seed = 42,
     scale: Scale = 2000,
     days_advanced: DaysAdvanced = 0,
+    dirty_rate: DirtyRate = DEFAULT_DIRTY_RATE,
     hubspot_burst: HubSpotBurst = DEFAULT_HUBSPOT_BURST,
     hubspot_search_rate: HubSpotSearchRate = DEFAULT_HUBSPOT_SEARCH_RATE,
 ) -> None:
     """With no subcommand, serve."""
     if ctx.invoked_subcommand is None:
-        world = World(seed=seed, scale=scale, days_advanced=days_advanced)
+        world = World(seed, scale, days_advanced, dirty_rate)
         _serve(host, port, world, hubspot_burst, hubspot_search_rate)
 
 
@@ -90,11 +101,12 @@ def serve(
     seed: Seed = 42,
     scale: Scale = 2000,
     days_advanced: DaysAdvanced = 0,
+    dirty_rate: DirtyRate = DEFAULT_DIRTY_RATE,
     hubspot_burst: HubSpotBurst = DEFAULT_HUBSPOT_BURST,
     hubspot_search_rate: HubSpotSearchRate = DEFAULT_HUBSPOT_SEARCH_RATE,
 ) -> None:
     """Serve the mock APIs until interrupted."""
-    world = World(seed=seed, scale=scale, days_advanced=days_advanced)
+    world = World(seed, scale, days_advanced, dirty_rate)
     _serve(host, port, world, hubspot_burst, hubspot_search_rate)
 
 
@@ -103,11 +115,12 @@ def print_truth(
     seed: Seed = 42,
     scale: Scale = 2000,
     days_advanced: DaysAdvanced = 0,
+    dirty_rate: DirtyRate = DEFAULT_DIRTY_RATE,
     attribution_window_days: int = DEFAULT_ATTRIBUTION_WINDOW_DAYS,
     keys: Annotated[bool, typer.Option(help="Include the primary keys of every stream.")] = False,
 ) -> None:
     """Print the ground truth of a world as JSON."""
-    world = World(seed=seed, scale=scale, days_advanced=days_advanced)
+    world = World(seed, scale, days_advanced, dirty_rate)
     document = truth(world, attribution_window_days, keys)
     typer.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
 

@@ -11,7 +11,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from mock_apis.model import CLOSED_LOST, CLOSED_WON, DEAL_STAGES, Deal
+from mock_apis import dirty
+from mock_apis.model import CLOSED_LOST, CLOSED_WON, DEAL_STAGES, Company, Deal
 from mock_apis.pools import INDUSTRIES
 from mock_apis.rng import chance, digest, key, pick
 from mock_apis.timeline import DAY, hubspot_time
@@ -130,6 +131,10 @@ PROPERTY_CATALOG: dict[str, tuple[PropertyDefinition, ...]] = {
     ),
 }
 
+ALL_PROPERTIES = {
+    object_type: tuple(definition.name for definition in catalog)
+    for object_type, catalog in PROPERTY_CATALOG.items()
+}
 DEFAULT_PROPERTIES = {
     CONTACTS: ("createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"),
     COMPANIES: ("name", "domain", "createdate", "hs_lastmodifieddate", "hs_object_id"),
@@ -201,8 +206,16 @@ def _edit_ms(world: World, created_ms: int, delay_seconds: int) -> int | None:
 
 
 def contact(
-    world: World, contact_index: int, names: Collection[str], associations: Collection[str]
+    world: World,
+    contact_index: int,
+    names: Collection[str],
+    associations: Collection[str],
+    with_defect: bool = True,
 ) -> Record:
+    """A contact: one per person in HubSpot, then (past ``contact_count``) the duplicate
+    records a dirty world carries (``with_defect=False``: as if it carried no defect)."""
+    if contact_index >= world.contact_count:
+        return _duplicate_contact(world, contact_index - world.contact_count, names)
     person = world.person(world.contact_person(contact_index))
     (
         ms_pick, stage_pick, phone_roll, job_roll, lead_roll, lead_pick, owner_roll, owner_pick,
@@ -243,6 +256,8 @@ def contact(
         "hubspot_owner_id": pick(OWNER_IDS, owner_pick) if chance(owner_roll, 0.8) else None,
         "associatedcompanyid": company_id,
     }
+    if with_defect:
+        _soil_contact(world, person.index, everything)
     record = _object(
         contact_id,
         {name: everything[name] for name in names},
@@ -255,6 +270,45 @@ def contact(
     if DEALS in associations and deal is not None:
         links[DEALS] = [(str(deal.id), "contact_to_deal")]
     return _with_associations(record, links)
+
+
+def _soil_contact(world: World, person: int, properties: Properties) -> None:
+    defect = world.defect(dirty.Stream.CONTACTS, person)
+    value = dirty.roll(world.seed, dirty.Stream.CONTACTS, person)
+    if defect == dirty.INVALID_EMAIL:
+        properties["email"] = dirty.invalid_email(world.person(person).email, value)
+    elif defect == dirty.MIXED_CASE:
+        for name in ("firstname", "lastname", "city"):
+            if properties[name]:
+                properties[name] = dirty.mixed_case(properties[name], value)
+    elif defect == dirty.EMPTY_STRING:
+        properties["phone"] = ""  # cleared in the UI: HubSpot keeps an empty string
+        for name in ("firstname", "lastname"):
+            properties[name] = properties[name] or ""
+    elif defect == dirty.COUNTRY_SPELLING:
+        properties["country"] = dirty.country(properties["country"] or "", value)
+
+
+def _duplicate_contact(world: World, duplicate: int, names: Collection[str]) -> Record:
+    """A second record of a contact's person, imported again: another id, the email in other
+    case or spacing, no company."""
+    original = contact(
+        world, world.duplicated_contact(duplicate), ALL_PROPERTIES[CONTACTS], (), False
+    )
+    person = world.person(world.contact_person(world.duplicated_contact(duplicate)))
+    value = dirty.roll(world.seed, dirty.Stream.CONTACTS, person.index)
+    duplicate_id = str(dirty.DUPLICATE_CONTACT_ID_BASE + duplicate)
+    everything = {
+        **original["properties"],
+        "hs_object_id": duplicate_id,
+        "email": dirty.duplicate_email(person.email, value),
+        "associatedcompanyid": None,
+    }
+    return {
+        **original,
+        "id": duplicate_id,
+        "properties": {name: everything[name] for name in names},
+    }
 
 
 def company(
@@ -284,12 +338,36 @@ def company(
         if edited_ms is None
         else pick(("opportunity", "customer"), stage_pick),
     }
+    _soil_company(world, item, everything)
     return _object(
         COMPANY_ID_BASE + company_index,
         {name: everything[name] for name in names},
         everything["createdate"],
         everything["hs_lastmodifieddate"],
     )
+
+
+def _soil_company(world: World, item: Company, properties: Properties) -> None:
+    defect = world.defect(dirty.Stream.COMPANIES, item.index)
+    value = dirty.roll(world.seed, dirty.Stream.COMPANIES, item.index)
+    if defect == dirty.INDUSTRY_SPELLING:
+        properties["industry"] = dirty.industry(item.industry, value)
+    elif defect == dirty.COUNTRY_SPELLING:
+        properties["country"] = dirty.country(item.place.country_code, value)
+    elif defect == dirty.EMPTY_STRING:
+        properties["domain"] = ""
+    elif defect == dirty.MIXED_CASE:
+        properties["name"] = dirty.mixed_case(item.name, value)
+
+
+def _served_amount(world: World, item: Deal) -> str:
+    defect = world.defect(dirty.Stream.DEALS, item.person)
+    if defect == dirty.MISSING_AMOUNT:
+        return ""
+    if defect == dirty.AMOUNT_FORMAT:
+        value = dirty.roll(world.seed, dirty.Stream.DEALS, item.person)
+        return dirty.amount(item.amount_cents, value)
+    return f"{item.amount_cents / 100:.2f}"
 
 
 def deal(world: World, item: Deal, names: Collection[str], associations: Collection[str]) -> Record:
@@ -299,7 +377,7 @@ def deal(world: World, item: Deal, names: Collection[str], associations: Collect
     owner_roll = key(world.seed, Kind.DEAL, item.person, 2)
     everything: Properties = {
         "dealname": f"{world.company_name(person.company)} - {item.product}",
-        "amount": f"{item.amount_cents / 100:.2f}",
+        "amount": _served_amount(world, item),
         "closedate": hubspot_time(item.close_ms),  # for an open deal, the expected close date
         "pipeline": "default",
         "dealstage": stage,
@@ -349,6 +427,9 @@ def find(
         index = number - CONTACT_ID_BASE
         if 0 <= index < world.contact_count:
             return contact(world, index, names, associations)
+        duplicate = number - dirty.DUPLICATE_CONTACT_ID_BASE
+        if 0 <= duplicate < world.duplicate_count:
+            return contact(world, world.contact_count + duplicate, names, associations)
     elif object_type == COMPANIES:
         index = number - COMPANY_ID_BASE
         if 0 <= index < world.company_count:

@@ -157,7 +157,7 @@ def list_objects(request: Request, world: World) -> Payload:
         deals, next_position = world.deals_from(start, limit)
         results = [hubspot.deal(world, item, names, associations) for item in deals]
     else:
-        total = world.contact_count if object_type == hubspot.CONTACTS else world.company_count
+        total = world.contact_records if object_type == hubspot.CONTACTS else world.company_count
         render = hubspot.contact if object_type == hubspot.CONTACTS else hubspot.company
         end = min(start + limit, total)
         results = [render(world, index, names, associations) for index in range(start, end)]

@@ -129,7 +129,7 @@ def _matches(flt: Filter, properties: Record, kind: str) -> bool:
 def every_object(world: World, object_type: str, names: tuple[str, ...]) -> Iterator[Record]:
     """Every object of a type, rendered with ``names``, in id order."""
     if object_type == hubspot.CONTACTS:
-        for index in range(world.contact_count):
+        for index in range(world.contact_records):
             yield hubspot.contact(world, index, names, ())
     elif object_type == hubspot.COMPANIES:
         for index in range(world.company_count):

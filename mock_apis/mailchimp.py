@@ -10,7 +10,8 @@ import struct
 from hashlib import md5
 from typing import Any
 
-from mock_apis.model import CLEANED, SUBSCRIBED, UNSUBSCRIBED, AudienceList, Campaign
+from mock_apis import dirty
+from mock_apis.model import CLEANED, SUBSCRIBED, UNSUBSCRIBED, AudienceList, Campaign, Person
 from mock_apis.rng import chance, digest, pick, spread
 from mock_apis.timeline import mailchimp_time
 from mock_apis.world import Kind, World
@@ -120,9 +121,9 @@ def member(world: World, item: AudienceList, offset: int) -> Record:
         }
     else:
         address = ""  # most members never give one; MailChimp then sends "" instead of an object
-    return {
+    record = {
         "id": subscriber_hash(person.email),
-        "email_address": person.email,
+        "email_address": served_email(world, person),
         "unique_email_id": random_bytes[20:25].hex(),
         "contact_id": random_bytes[25:41].hex(),
         "full_name": f"{person.first_name} {person.last_name}".strip(),
@@ -165,6 +166,28 @@ def member(world: World, item: AudienceList, offset: int) -> Record:
         "tags": tags,
         "list_id": item.id,
     }
+    return _with_name_defect(world, person.index, record)
+
+
+def served_email(world: World, person: Person) -> str:
+    """The member's address as MailChimp holds it: in capitals for a ``mixed_case`` member."""
+    if world.defect(dirty.Stream.LIST_MEMBERS, person.index) == dirty.MIXED_CASE:
+        return person.email.upper()
+    return person.email
+
+
+def _with_name_defect(world: World, person: int, record: Record) -> Record:
+    """Apply a ``mixed_case`` or ``stray_whitespace`` defect to the member's names."""
+    defect = world.defect(dirty.Stream.LIST_MEMBERS, person)
+    if defect is None:
+        return record
+    value = dirty.roll(world.seed, dirty.Stream.LIST_MEMBERS, person)
+    soil = dirty.mixed_case if defect == dirty.MIXED_CASE else dirty.stray_whitespace
+    merge_fields = record["merge_fields"]
+    merge_fields["FNAME"] = soil(merge_fields["FNAME"], value)
+    merge_fields["LNAME"] = soil(merge_fields["LNAME"], value)
+    record["full_name"] = soil(record["full_name"], value)
+    return record
 
 
 def campaign(world: World, item: Campaign, with_report: bool = True) -> Record:
@@ -260,6 +283,6 @@ def email_activity(
         "list_id": world.lists[item.list_index].id,
         "list_is_active": True,
         "email_id": subscriber_hash(person.email),
-        "email_address": person.email,
+        "email_address": served_email(world, person),
         "activity": activity,
     }

@@ -27,6 +27,7 @@ def _clock(world: World) -> dict[str, Any]:
         "scale": world.scale,
         "days_advanced": world.days_advanced,
         "now": mailchimp_time(world.now_ts),
+        "dirty_rate": world.dirty_rate,
     }
 
 

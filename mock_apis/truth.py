@@ -9,10 +9,12 @@ number the marts exist to produce, is defined here once:
     campaigns.
 """
 
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
 from mock_apis import (
+    dirty,
     hubspot,
     hubspot_account,
     hubspot_email_events,
@@ -21,6 +23,7 @@ from mock_apis import (
     mailchimp_reports,
     mailchimp_segments,
 )
+from mock_apis.dirty import DUPLICATE_CONTACT_ID_BASE
 from mock_apis.model import CLOSED_WON, Deal
 from mock_apis.timeline import DAY, mailchimp_time
 from mock_apis.world import COMPANY_ID_BASE, CONTACT_ID_BASE, World
@@ -35,6 +38,10 @@ def truth(
     won_deals = {
         deal.person: deal for deal in world.all_deals() if deal.stage_at(world.now_ts) == CLOSED_WON
     }
+    # Campaign rows count what a correct pipeline can attribute: not the deals it must quarantine.
+    attributable = {
+        person: deal for person, deal in won_deals.items() if not _quarantined(world, deal)
+    }
     campaign_rows = []
     activity_keys: list[list[str]] = []
     event_count = 0
@@ -47,7 +54,7 @@ def truth(
         for person in world.recipients(campaign):
             events = world.activity(campaign, person)
             clicks = [event.ts for event in events if event.action == "click"]
-            deal = won_deals.get(person)
+            deal = attributable.get(person)
             if clicks and deal is not None:
                 first_click_ms = min(clicks) * 1000
                 if first_click_ms <= deal.created_ms <= first_click_ms + window_ms:
@@ -94,12 +101,14 @@ def truth(
             "sent_campaigns": len(campaign_rows),
             "email_activity": event_count,
             "email_activity_recipients": sum(row["emails_sent"] for row in campaign_rows),
-            "contacts": world.contact_count,
+            "contacts": world.contact_records,
             "companies": world.company_count,
             "deals": len(deals),
             "won_deals": len(won_deals),
         },
         "campaigns": campaign_rows,
+        "dirty_rate": world.dirty_rate,
+        "dirty": _defect_counts(world, deals),
     }
     other_keys = _other_stream_keys(world)
     result["counts"].update({stream: len(rows) for stream, rows in other_keys.items()})
@@ -151,7 +160,10 @@ def _keys(world: World, deals: list[Deal], activity_keys: list[list[str]]) -> di
         "list_members": sorted(members),
         "campaigns": sorted(campaign.id for campaign in world.campaigns),
         "email_activity": sorted(activity_keys),
-        "contacts": sorted(str(CONTACT_ID_BASE + index) for index in range(world.contact_count)),
+        "contacts": sorted(
+            [str(CONTACT_ID_BASE + index) for index in range(world.contact_count)]
+            + [str(DUPLICATE_CONTACT_ID_BASE + n) for n in range(world.duplicate_count)]
+        ),
         "companies": sorted(str(COMPANY_ID_BASE + index) for index in range(world.company_count)),
         "deals": sorted(str(deal.id) for deal in deals),
     }
@@ -170,7 +182,7 @@ def _cursors(world: World, deals: list[Deal]) -> dict[str, dict[str, Any]]:
         for n in range(world.list_size(item.index))
     )
     campaigns = sorted([c.id, mailchimp_time(c.create_ts)] for c in world.campaigns)
-    contacts = (hubspot.contact(world, index, (), ()) for index in range(world.contact_count))
+    contacts = (hubspot.contact(world, index, (), ()) for index in range(world.contact_records))
     companies = (hubspot.company(world, index, (), ()) for index in range(world.company_count))
     return {
         "list_members": {"field": "last_changed", "rows": members},
@@ -194,3 +206,42 @@ def _cursors(world: World, deals: list[Deal]) -> dict[str, dict[str, Any]]:
 
 def _updated(records: Iterable[dict[str, Any]]) -> list[list[str]]:
     return sorted([record["id"], record["updatedAt"]] for record in records)
+
+
+def _quarantined(world: World, deal: Deal) -> bool:
+    """Whether a correct pipeline must set this deal aside: its amount is missing, or its
+    contact's email is invalid (so it joins to no MailChimp member)."""
+    return (
+        world.defect(dirty.Stream.DEALS, deal.person) == dirty.MISSING_AMOUNT
+        or world.defect(dirty.Stream.CONTACTS, deal.person) == dirty.INVALID_EMAIL
+    )
+
+
+def _defect_counts(world: World, deals: list[Deal]) -> dict[str, dict[str, int]]:
+    """Per stream, how many served records carry each defect (every defect listed, zeros too)."""
+    members = (
+        world.member_person(item.index, offset)
+        for item in world.lists
+        for offset in range(world.list_size(item.index))
+    )
+    records = {
+        dirty.Stream.LIST_MEMBERS: members,
+        dirty.Stream.CONTACTS: map(world.contact_person, range(world.contact_count)),
+        dirty.Stream.COMPANIES: range(world.company_count),
+        dirty.Stream.DEALS: (deal.person for deal in deals),
+    }
+    counts = {}
+    for stream, indices in records.items():
+        found = Counter(world.defect(stream, index) for index in indices)
+        counts[stream.name.lower()] = {defect: found[defect] for defect in dirty.DEFECTS[stream]}
+    # A duplicate of a contact whose email is invalid is that person's only valid record: no
+    # deduplication removes it, so it does not count as a defect.
+    counts["contacts"][dirty.DUPLICATE_PERSON] = sum(
+        1
+        for duplicate in range(world.duplicate_count)
+        if world.defect(
+            dirty.Stream.CONTACTS, world.contact_person(world.duplicated_contact(duplicate))
+        )
+        != dirty.INVALID_EMAIL
+    )
+    return counts

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from enum import IntEnum
 from functools import lru_cache
 
-from mock_apis import layout
+from mock_apis import dirty, layout
 from mock_apis.model import (
     CLEANED,
     CLOSED_LOST,
@@ -94,13 +94,17 @@ class Kind(IntEnum):
 class World:
     """Every record of the world, computed on demand; ``scale`` people exist at the default now."""
 
-    def __init__(self, seed: int = 42, scale: int = 2000, days_advanced: int = 0) -> None:
+    def __init__(
+        self, seed: int = 42, scale: int = 2000, days_advanced: int = 0, dirty_rate: float = 0.0
+    ) -> None:
         if not 0 <= seed < 2**63:
             raise ValueError("seed must be a non-negative 63-bit integer")
         if scale < 1:
             raise ValueError("scale must be at least 1")
         if days_advanced < 0:
             raise ValueError("days_advanced cannot be negative")
+        if not 0 <= dirty_rate <= 1:
+            raise ValueError("dirty_rate must be between 0 and 1")
         self.seed = seed
         self.scale = scale
         self.days_advanced = days_advanced
@@ -112,6 +116,12 @@ class World:
         self.member_count = layout.mailchimp_count(self.people_count)
         self.contact_count = layout.hubspot_count(self.people_count)
         self.company_count = -(-self.people_count // PEOPLE_PER_COMPANY)
+        self.dirty_rate = dirty_rate
+        # Duplicate contact records follow the real ones: contact j * stride + stride - 1 has one.
+        self._duplicate_stride = dirty.duplicate_stride(dirty_rate)
+        stride = self._duplicate_stride
+        self.duplicate_count = self.contact_count // stride if stride else 0
+        self.contact_records = self.contact_count + self.duplicate_count
         self._patterns = tuple(
             layout.StatusPattern(seed, Kind.STATUS, index) for index in range(layout.LIST_COUNT)
         )
@@ -130,7 +140,18 @@ class World:
 
     def advanced(self, days: int) -> "World":
         """The same world ``days`` later."""
-        return World(self.seed, self.scale, self.days_advanced + days)
+        return World(self.seed, self.scale, self.days_advanced + days, self.dirty_rate)
+
+    def defect(self, stream: dirty.Stream, record: int) -> str | None:
+        """The defect a record carries as served (see ``dirty``), or None."""
+        if not self.dirty_rate:
+            return None
+        return dirty.defect(self.dirty_rate, self.seed, stream, record)
+
+    def duplicated_contact(self, duplicate: int) -> int:
+        """The contact index whose person the ``duplicate``-th duplicate record repeats."""
+        stride = self._duplicate_stride or 1
+        return duplicate * stride + stride - 1
 
     # -- time and people ------------------------------------------------------------------------
 

@@ -145,8 +145,12 @@ def running_mock_api(
 
 
 # The shared server answers many test files at once, so its HubSpot budgets are wider than
-# HubSpot's; tests of the limits themselves start a private server with the real defaults.
-SHARED_SERVER_OPTIONS = ("--hubspot-burst", "100000", "--hubspot-search-rate", "1000")
+# HubSpot's (tests of the limits start a private server), and its data is clean: the tests that
+# use it compare against clean expectations (tests of dirty data start a private server).
+SHARED_SERVER_OPTIONS = (
+    *("--hubspot-burst", "100000", "--hubspot-search-rate", "1000"),
+    *("--dirty-rate", "0"),
+)
 
 
 @pytest.fixture(scope="session")
