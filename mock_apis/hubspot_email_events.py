@@ -10,14 +10,13 @@ through bounded windows (``startTimestamp``/``endTimestamp``), as they do agains
 from typing import Any
 
 from mock_apis import mailchimp
+from mock_apis.model import Event, Person
 from mock_apis.rng import hex_id
-from mock_apis.timeline import DAY
-from mock_apis.world import Kind, World
+from mock_apis.world import ACTIVITY_SPAN, Kind, World
 
 Record = dict[str, Any]
 
-# Opens come at most 36 h + 3 x 2 days after the send and clicks soon after: 8 days bounds them.
-ACTIVITY_SPAN_MS = 8 * DAY * 1000
+ACTIVITY_SPAN_MS = ACTIVITY_SPAN * 1000
 PORTAL_ID = 62_515
 APP_ID = 1_053_000  # the MailChimp integration's app
 CAMPAIGN_ID_BASE = 40_000_000
@@ -43,7 +42,9 @@ def events_between(world: World, start_ms: int, end_ms: int) -> list[Record]:
     return found
 
 
-def _event(world: World, campaign: int, person: Any, event: Any, number: int, created_ms: int):
+def _event(
+    world: World, campaign: int, person: Person, event: Event, number: int, created_ms: int
+) -> Record:
     record: Record = {
         "id": hex_id(16, world.seed, Kind.ACTIVITY, campaign, person.index, number),
         "type": EVENT_TYPES[event.action],

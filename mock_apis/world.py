@@ -43,6 +43,8 @@ HARD_BOUNCE_SHARE = 0.4
 CLICK_GIVEN_OPEN = 0.2
 MAX_OPENS = 4
 MAX_CLICKS = 2
+# Every event of a campaign falls within this span after its send (opens by 36 h + 3 x 2 days).
+ACTIVITY_SPAN = 8 * DAY
 
 # The business story: people who click are the ones who buy.
 ATTRIBUTED_DEAL_RATE = 0.25  # of people in both systems who clicked at least once
@@ -139,8 +141,15 @@ class World:
         self.deal_of = lru_cache(maxsize=16_384)(self._make_deal)
 
     def advanced(self, days: int) -> "World":
-        """The same world ``days`` later."""
-        return World(self.seed, self.scale, self.days_advanced + days, self.dirty_rate)
+        """The same world ``days`` later. Reports of campaigns whose activity was over by this
+        world's now cannot change: the later world keeps them instead of rescanning."""
+        later = World(self.seed, self.scale, self.days_advanced + days, self.dirty_rate)
+        later._reports.update(
+            (index, report)
+            for index, report in self._reports.items()
+            if self.campaigns[index].send_ts + ACTIVITY_SPAN <= self.now_ts
+        )
+        return later
 
     def defect(self, stream: dirty.Stream, record: int) -> str | None:
         """The defect a record carries as served (see ``dirty``), or None."""
