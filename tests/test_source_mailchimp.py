@@ -6,10 +6,12 @@ from typing import Any
 
 import orjson
 import pytest
+import requests
 import requests_mock
 from airbyte_cdk.models import AirbyteMessageSerializer, FailureType, Status, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, discover, read
+from airbyte_cdk.test.state_builder import StateBuilder
 from jsonschema import Draft7Validator
 from source_mailchimp import SourceMailchimp
 
@@ -36,10 +38,10 @@ def full_read(config) -> EntrypointOutput:
     return read(SourceMailchimp(), config, _catalog(*STREAMS))
 
 
-def _catalog(*streams: str):
+def _catalog(*streams: str, mode: SyncMode = SyncMode.full_refresh):
     builder = CatalogBuilder()
     for name in streams:
-        builder.with_stream(name, SyncMode.full_refresh)
+        builder.with_stream(name, mode)
     return builder.build()
 
 
@@ -108,7 +110,7 @@ def test_email_activity_is_one_flat_record_per_event(full_read):
 def test_the_key_never_appears_in_any_output(config, mock_api, capfd, caplog):
     """Debug mode logs every request with its headers (to stdout, or to pytest's log capture)."""
     caplog.set_level("DEBUG")
-    output = read(SourceMailchimp(), config, _catalog("lists", "list_members"), debug=True)
+    output = read(SourceMailchimp(), config, _catalog(*STREAMS), debug=True)
     captured = capfd.readouterr()
     text = _all_output(output) + captured.out + captured.err + caplog.text
     key = mock_api.mailchimp_api_key
@@ -131,3 +133,52 @@ def test_a_key_without_data_centre_is_a_config_error_naming_the_field():
     errors = [e.trace.error for e in output.errors]
     assert errors and errors[0].failure_type == FailureType.config_error
     assert "'apikey'" in errors[0].message and "nodatacentre" not in _all_output(output)
+
+
+INCREMENTAL = {  # stream: (partition key, cursor field, server-side filter)
+    "list_members": ("list_id", "last_changed", "since_last_changed"),
+    "segments": ("list_id", "updated_at", "since_updated_at"),
+    "email_activity": ("campaign_id", "timestamp", "since"),
+}
+
+
+@pytest.mark.parametrize("stream", INCREMENTAL)
+def test_a_partition_cursor_reads_only_what_changed_since_with_the_server_filter(
+    stream, config, monkeypatch
+):
+    """State per partition; from a mid-point cursor per partition, exactly the later records."""
+    partition_key, cursor, filter_param = INCREMENTAL[stream]
+    key_fields = [f[0] for f in STREAMS[stream]]
+    first = read(SourceMailchimp(), config, _catalog(stream, mode=SyncMode.incremental))
+    records = [m.record.data for m in first.records]
+    partitions = first.most_recent_state.stream_state.partitions
+    by_partition: dict[str, list[str]] = {}
+    for record in records:
+        by_partition.setdefault(record[partition_key], []).append(record[cursor])
+    assert {p: c[cursor] for p, c in partitions.items() if c} == {
+        p: max(values) for p, values in by_partition.items()
+    }
+
+    middle = {p: sorted(values)[len(values) // 2] for p, values in by_partition.items()}
+    state = {"partitions": {p: {cursor: value} for p, value in middle.items()}}
+    urls: list[str] = []
+    send = requests.adapters.HTTPAdapter.send
+    monkeypatch.setattr(
+        requests.adapters.HTTPAdapter,
+        "send",
+        lambda adapter, request, **kw: urls.append(request.url) or send(adapter, request, **kw),
+    )
+    again = read(
+        SourceMailchimp(),
+        config,
+        _catalog(stream, mode=SyncMode.incremental),
+        state=StateBuilder().with_stream_state(stream, state).build(),
+    )
+    expected = {
+        tuple(r[f] for f in key_fields)
+        for r in records
+        if r[partition_key] in middle and r[cursor] >= middle[r[partition_key]]
+    }
+    assert {tuple(m.record.data[f] for f in key_fields) for m in again.records} == expected
+    filtered = [u for u in urls if f"{filter_param}=" in u]
+    assert len(filtered) >= len(middle), "every partition with a cursor is read with the filter"

@@ -13,8 +13,8 @@ slice; because the cursor is only raised by records already yielded, a sync kill
 resumes from the last state the destination committed and loses nothing. The bound is inclusive:
 records at exactly the bound are read again and the destination's dedup drops the copies.
 
-Cursor values are compared as strings: each API formats its timestamps one way (ISO 8601, UTC),
-for which text order is time order.
+Cursor values are compared as they come: ISO 8601 strings in one format and zone (text order is
+then time order) or epoch numbers.
 """
 
 from collections.abc import Iterable, Mapping
@@ -85,12 +85,12 @@ class IncrementalApiStream(ApiStream, CheckpointMixin):
         """Yield the slice's records, raising the slice's cursor to the highest value seen."""
         stream_slice = stream_slice or {}
         cursor = self._cursor_of(stream_slice)
-        highest = cursor.get(self.cursor_field) or stream_slice.get("since") or ""
+        highest = cursor.get(self.cursor_field) or stream_slice.get("since")
         field = self.cursor_field
         for record in super().read_records(sync_mode, cursor_field, stream_slice, stream_state):
             yield record
             value = record.get(field) if isinstance(record, Mapping) else None
-            if value and value > highest:
+            if value and (highest is None or value > highest):
                 highest = value
                 cursor[field] = value
 

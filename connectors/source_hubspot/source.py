@@ -10,14 +10,15 @@ from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.sources.streams.http.requests_native_auth import TokenAuthenticator
 from connector_kit.http import REQUEST_TIMEOUT
 
-from source_hubspot.streams import Companies, Contacts, Deals
+from source_hubspot.streams import Companies, Contacts, DealPipelines, Deals, EmailEvents, Owners
 
 DEFAULT_BASE_URL = "https://api.hubapi.com"
 DEFAULT_PAGE_SIZE = 100
 
 
 class SourceHubspot(AbstractSource):
-    """Contacts, companies and deals (with their associations) from the HubSpot CRM API v3."""
+    """Contacts, companies, deals (with their associations), owners, deal pipelines and marketing
+    email events from the HubSpot APIs."""
 
     def check_connection(
         self, logger: logging.Logger, config: Mapping[str, Any]
@@ -44,7 +45,14 @@ class SourceHubspot(AbstractSource):
             "authenticator": TokenAuthenticator(token=config["access_token"]),
             "page_size": int(config.get("page_size") or DEFAULT_PAGE_SIZE),
         }
-        return [Contacts(**kwargs), Companies(**kwargs), Deals(**kwargs)]
+        return [
+            Contacts(**kwargs),
+            Companies(**kwargs),
+            Deals(**kwargs),
+            Owners(**kwargs),
+            DealPipelines(**kwargs),
+            EmailEvents(**kwargs),
+        ]
 
 
 def _category(response: requests.Response) -> str:

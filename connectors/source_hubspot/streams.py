@@ -1,4 +1,5 @@
-"""The HubSpot CRM streams: contacts, companies and deals.
+"""The HubSpot streams: CRM objects (contacts, companies, deals), owners, the deal pipelines and
+the marketing email events.
 
 A first sync reads each object type with the list endpoint (limit/after paging); later syncs ask
 the search endpoint for the objects modified since the state's cursor. Python ``HttpStream``s
@@ -12,20 +13,104 @@ from typing import Any
 
 import requests
 from airbyte_cdk.sources.streams.core import StreamData
-from connector_kit.http import REQUEST_TIMEOUT, parse_page
+from connector_kit.http import REQUEST_TIMEOUT, ApiStream, parse_page
 from connector_kit.incremental import IncrementalApiStream
 from requests.auth import AuthBase
 
-NULLABLE_STRING = {"type": ["null", "string"]}
-DATE_TIME = {
-    "type": ["null", "string"],
-    "format": "date-time",
-    "airbyte_type": "timestamp_with_timezone",
-}
-ID_LIST = {"type": ["null", "array"], "items": {"type": "string"}}
+from source_hubspot import schemas
 
 
-class CrmObjects(IncrementalApiStream):
+class HubspotStream(ApiStream):
+    """``GET <path>?limit=&after=`` -> ``{results: [...], paging: {next: {after}}}``."""
+
+    primary_key = "id"
+    json_schema: Mapping[str, Any]
+
+    def __init__(self, base_url: str, authenticator: AuthBase, page_size: int) -> None:
+        self._base_url = base_url.rstrip("/") + "/"
+        self.page_size = page_size
+        self._next_after: str | None = None
+        super().__init__(authenticator=authenticator)
+
+    @property
+    def url_base(self) -> str:
+        return self._base_url
+
+    def get_json_schema(self) -> Mapping[str, Any]:
+        # The CDK asks for it once per record, so it must cost nothing.
+        return self.json_schema
+
+    def request_params(
+        self,
+        stream_state: Mapping[str, Any] | None,
+        stream_slice: Mapping[str, Any] | None = None,
+        next_page_token: Mapping[str, Any] | None = None,
+    ) -> MutableMapping[str, Any]:
+        return {"limit": self.page_size, **(next_page_token or {})}
+
+    def parse_response(self, response: requests.Response, **_: Any) -> Iterable[Mapping[str, Any]]:
+        results, body = parse_page(response, "results", "HubSpot")
+        self._next_after = ((body.get("paging") or {}).get("next") or {}).get("after")
+        return results
+
+    def next_page_token(self, response: requests.Response) -> Mapping[str, Any] | None:
+        """``paging.next.after`` of the page just parsed; HubSpot omits ``paging`` on the last."""
+        return {"after": self._next_after} if self._next_after else None
+
+
+class Owners(HubspotStream):
+    """The account's users that own records (``hubspot_owner_id``). Full refresh: a few rows."""
+
+    name = "owners"
+    json_schema = schemas.OWNERS
+
+    def path(self, **_: Any) -> str:
+        return "crm/v3/owners"
+
+
+class DealPipelines(HubspotStream):
+    """The deal pipelines with their stages (``pipeline``, ``dealstage``). Full refresh."""
+
+    name = "deal_pipelines"
+    json_schema = schemas.DEAL_PIPELINES
+
+    def path(self, **_: Any) -> str:
+        return "crm/v3/pipelines/deals"
+
+
+class EmailEvents(HubspotStream, IncrementalApiStream):
+    """Marketing email events (legacy ``GET /email/public/v1/events``), incremental on
+    ``created`` (epoch ms) through the ``startTimestamp`` filter; ``offset``/``hasMore`` paging."""
+
+    name = "email_events"
+    json_schema = schemas.EMAIL_EVENTS
+    cursor_field = "created"
+    page_limit = 1000  # the endpoint's maximum, independent of the CRM's 100
+
+    def path(self, **_: Any) -> str:
+        return "email/public/v1/events"
+
+    def request_params(
+        self,
+        stream_state: Mapping[str, Any] | None,
+        stream_slice: Mapping[str, Any] | None = None,
+        next_page_token: Mapping[str, Any] | None = None,
+    ) -> MutableMapping[str, Any]:
+        params: MutableMapping[str, Any] = {"limit": self.page_limit, **(next_page_token or {})}
+        if stream_slice and stream_slice.get("since"):
+            params["startTimestamp"] = stream_slice["since"]
+        return params
+
+    def parse_response(self, response: requests.Response, **_: Any) -> Iterable[Mapping[str, Any]]:
+        events, body = parse_page(response, "events", "HubSpot")
+        self._next_after = str(body["offset"]) if body.get("hasMore") and events else None
+        return events
+
+    def next_page_token(self, response: requests.Response) -> Mapping[str, Any] | None:
+        return {"offset": self._next_after} if self._next_after else None
+
+
+class CrmObjects(HubspotStream, IncrementalApiStream):
     """One CRM object type, with every property it has, incremental on ``updatedAt``.
 
     Records are flattened as the official connector does: ``id``, ``createdAt``, ``updatedAt``,
@@ -39,7 +124,6 @@ class CrmObjects(IncrementalApiStream):
     restarts with ``hs_object_id > <last id read>``, which the sort makes exact.
     """
 
-    primary_key = "id"
     cursor_field = "updatedAt"
     # The property that ``updatedAt`` mirrors, which the search endpoint filters on.
     modified_property = "hs_lastmodifieddate"
@@ -47,15 +131,6 @@ class CrmObjects(IncrementalApiStream):
     associations: tuple[str, ...] = ()
     search_page_size = 200  # the search endpoint's maximum
     search_result_cap = 10_000  # results one search query can page through
-
-    def __init__(self, base_url: str, authenticator: AuthBase, page_size: int) -> None:
-        self._base_url = base_url.rstrip("/") + "/"
-        self.page_size = page_size
-        super().__init__(authenticator=authenticator)
-
-    @property
-    def url_base(self) -> str:
-        return self._base_url
 
     def path(self, **_: Any) -> str:
         return f"crm/v3/objects/{self.name}"
@@ -72,25 +147,17 @@ class CrmObjects(IncrementalApiStream):
         return [prop["name"] for prop in properties]
 
     @cached_property
-    def _json_schema(self) -> Mapping[str, Any]:
+    def json_schema(self) -> Mapping[str, Any]:
+        """Built from the property catalog, once."""
         properties: dict[str, Any] = {
-            "id": NULLABLE_STRING,
-            "createdAt": DATE_TIME,
-            "updatedAt": DATE_TIME,
-            "archived": {"type": ["null", "boolean"]},
+            "id": schemas.STRING,
+            "createdAt": schemas.DATE_TIME,
+            "updatedAt": schemas.DATE_TIME,
+            "archived": schemas.BOOLEAN,
         }
-        properties.update({f"properties_{name}": NULLABLE_STRING for name in self.property_names})
-        properties.update({kind: ID_LIST for kind in self.associations})
-        return {
-            "$schema": "http://json-schema.org/draft-07/schema#",
-            "type": "object",
-            "additionalProperties": True,
-            "properties": properties,
-        }
-
-    def get_json_schema(self) -> Mapping[str, Any]:
-        # Built from the API, so cached: the CDK asks for it once per record.
-        return self._json_schema
+        properties.update({f"properties_{name}": schemas.STRING for name in self.property_names})
+        properties.update({kind: schemas.ID_LIST for kind in self.associations})
+        return schemas.object_schema(properties)
 
     def request_params(
         self,
@@ -101,24 +168,14 @@ class CrmObjects(IncrementalApiStream):
         # Without ``properties`` HubSpot returns only a handful of default ones. Every name goes
         # in the query string: fine for the dozens of properties here; portals with hundreds of
         # custom properties would need the list split over several requests (URL length).
-        params: MutableMapping[str, Any] = {
-            "limit": self.page_size,
-            "properties": ",".join(self.property_names),
-        }
+        params = super().request_params(stream_state, stream_slice, next_page_token)
+        params["properties"] = ",".join(self.property_names)
         if self.associations:
             params["associations"] = ",".join(self.associations)
-        if next_page_token:
-            params.update(next_page_token)
         return params
 
     def parse_response(self, response: requests.Response, **_: Any) -> Iterable[Mapping[str, Any]]:
-        objects, body = parse_page(response, "results", "HubSpot")
-        self._next_after = ((body.get("paging") or {}).get("next") or {}).get("after")
-        return [self._flatten(obj) for obj in objects]
-
-    def next_page_token(self, response: requests.Response) -> Mapping[str, Any] | None:
-        """``paging.next.after`` of the page just parsed; HubSpot omits ``paging`` on the last."""
-        return {"after": self._next_after} if self._next_after else None
+        return [self._flatten(obj) for obj in super().parse_response(response)]
 
     def read_pages(
         self, stream_slice: Mapping[str, Any] | None, stream_state: Mapping[str, Any] | None
