@@ -19,7 +19,7 @@ from mock_apis.world import World
 from tests.conftest import MockApi, running_mock_api
 
 TIMEOUT = (5, 60)
-SEED, SCALE, RATE = 21, 1500, 0.2
+SEED, SCALE, RATE = 21, 1000, 0.2
 CLEAN_AMOUNT = re.compile(r"^\d+\.\d{2}$")
 COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
 
