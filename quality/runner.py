@@ -1,11 +1,12 @@
-"""Run table checks with Great Expectations 1.x on tables read from the DuckDB warehouse.
+"""Run table checks with Great Expectations 1.x on tables read into pandas DataFrames.
 
-GX's SQL data source does not work on DuckDB, so each table is read into a pandas DataFrame (only
-the columns its expectations use) and validated as a dataframe asset. Every table gets the full 1.x
-chain: a data asset and a batch definition, an expectation suite, a validation definition, and a
-checkpoint whose ``UpdateDataDocsAction`` adds the result to the Data Docs site. A dataframe is a
-run-time batch parameter and a checkpoint passes the same parameters to all its validation
-definitions, so each table has its own checkpoint.
+GX's SQL data source does not work on DuckDB, so each warehouse table is read into a pandas
+DataFrame (only the columns its expectations use) and validated as a dataframe asset; the lake's
+Parquet is read with pyarrow (quality/lake.py) and validated the same way. Every table gets
+the full 1.x chain: a data asset and a batch definition, an expectation suite, a validation
+definition, and a checkpoint whose ``UpdateDataDocsAction`` adds the result to the Data Docs
+site. A dataframe is a run-time batch parameter and a checkpoint passes the same parameters to all
+its validation definitions, so each table has its own checkpoint.
 
 Suites and checkpoints are saved in a file context (``<context_dir>/gx``) each run, so what the
 code expects is what the Data Docs show.
@@ -13,7 +14,8 @@ code expects is what the Data Docs show.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,13 +48,26 @@ class QualityResult:
     """The outcome of one group of checks.
 
     ``statistics`` maps each suite (a table name) to GX's counts: evaluated_expectations,
-    successful_expectations, unsuccessful_expectations and success_percent.
+    successful_expectations, unsuccessful_expectations and success_percent. ``outcomes`` has one
+    entry per expectation (what CI reports as test cases); ``row_counts`` the rows of each table.
     """
 
     success: bool
     statistics: dict[str, dict[str, Any]]
     failures: list[str]
     data_docs: Path
+    outcomes: list[ExpectationOutcome] = field(default_factory=list)
+    row_counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExpectationOutcome:
+    """One expectation's result: the suite (table), the expectation as text, and what was found."""
+
+    suite: str
+    expectation: str
+    success: bool
+    detail: str
 
 
 def open_context(context_dir: Path) -> FileDataContext:
@@ -65,10 +80,24 @@ def open_context(context_dir: Path) -> FileDataContext:
 
 
 def read_table(warehouse_path: Path, check: TableCheck) -> pd.DataFrame:
-    """The columns of ``check.table`` that its expectations read (read-only: dbt may be writing)."""
-    columns = ", ".join(f'"{column}"' for column in check.columns) or "*"
+    """The columns of ``check.table`` that its expectations read (read-only: dbt may be writing).
+
+    A column the table does not have is left out rather than failing the query, so that the
+    expectation on it fails and names it. Derived columns are computed in DuckDB.
+    """
+    schema, _, table = check.table.rpartition(".")
     with duckdb.connect(str(warehouse_path), read_only=True) as connection:
-        return connection.sql(f"select {columns} from {check.table}").df()
+        existing = {
+            name
+            for (name,) in connection.execute(
+                "select column_name from information_schema.columns"
+                " where table_schema = ? and table_name = ?",
+                [schema or "main", table],
+            ).fetchall()
+        }
+        selected = [f'"{column}"' for column in check.columns if column in existing]
+        selected += [f'{expression} as "{name}"' for name, expression in check.derived.items()]
+        return connection.sql(f"select {', '.join(selected) or '*'} from {check.table}").df()
 
 
 def _plain(value: Any) -> Any:
@@ -78,12 +107,17 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def describe_failure(suite: str, result: Any) -> str:
-    """One readable line for a failed expectation: what was expected, and what was found."""
+def describe_expectation(result: Any) -> str:
+    """The expectation as one line: ``expect_...(column='id')``."""
     config = result.expectation_config
     arguments = ", ".join(
         f"{name}={value!r}" for name, value in config.kwargs.items() if name != "batch_id"
     )
+    return f"{config.type}({arguments})"
+
+
+def describe_finding(result: Any) -> str:
+    """What an expectation found: unexpected values, an error, or the observed value."""
     found = result.result or {}
     if "unexpected_count" in found:
         examples = [_plain(value) for value in found.get("partial_unexpected_list", [])[:3]]
@@ -91,8 +125,8 @@ def describe_failure(suite: str, result: Any) -> str:
     elif result.exception_info.get("raised_exception"):
         detail = f"error: {result.exception_info.get('exception_message')}"
     else:
-        detail = f"observed {found.get('observed_value')!r}"
-    return f"{suite}: {config.type}({arguments}): {detail}"
+        detail = f"observed {_plain(found.get('observed_value'))!r}"
+    return detail
 
 
 def validate(
@@ -121,29 +155,48 @@ def validate(
     return result
 
 
-def run_checks(checks: list[TableCheck], warehouse_path: Path, context_dir: Path) -> QualityResult:
-    """Validate every table, then raise :class:`QualityCheckFailed` if any expectation failed.
+def run_checks(
+    checks: list[TableCheck],
+    read: Callable[[TableCheck], pd.DataFrame],
+    context_dir: Path,
+    raise_on_failure: bool = True,
+) -> QualityResult:
+    """Validate every table that ``read`` returns for each check.
 
-    All tables are validated before raising, so one run reports every problem at once.
+    All tables are validated before raising :class:`QualityCheckFailed` (unless
+    ``raise_on_failure`` is false: CI reports the result instead), so one run reports every problem.
     """
     context = open_context(Path(context_dir))
     statistics: dict[str, dict[str, Any]] = {}
-    failures: list[str] = []
+    outcomes: list[ExpectationOutcome] = []
+    row_counts: dict[str, int] = {}
     for check in checks:
-        result = validate(context, check, read_table(Path(warehouse_path), check))
+        table = read(check)
+        row_counts[check.table] = len(table)
+        result = validate(context, check, table)
         statistics[check.table] = dict(result.statistics)
-        failures += [
-            describe_failure(check.table, expectation)
+        outcomes += [
+            ExpectationOutcome(
+                suite=check.table,
+                expectation=describe_expectation(expectation),
+                success=expectation.success,
+                detail="" if expectation.success else describe_finding(expectation),
+            )
             for expectation in result.results
-            if not expectation.success
         ]
     (site,) = context.get_docs_sites_urls()
     quality = QualityResult(
-        success=not failures,
+        success=all(outcome.success for outcome in outcomes),
         statistics=statistics,
-        failures=failures,
+        failures=[
+            f"{outcome.suite}: {outcome.expectation}: {outcome.detail}"
+            for outcome in outcomes
+            if not outcome.success
+        ],
         data_docs=Path(site["site_url"].removeprefix("file://")),
+        outcomes=outcomes,
+        row_counts=row_counts,
     )
-    if failures:
+    if quality.failures and raise_on_failure:
         raise QualityCheckFailed(quality)
     return quality
