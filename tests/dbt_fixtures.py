@@ -18,7 +18,7 @@ The story, in March-April 2024 (UTC), with a 30-day attribution window:
   her c2 click) and d2 (won, 2000.00, created 31 March 10:00: exactly 30 days after her first c1
   click, 16 days after her c2 click); Bob's d3 (won, 500.00, 1 ms more than 30 days after his first
   c1 click, though within 30 days of his second); Cyd's d4 (lost, inside the window); Eve's d5
-  (won, she never clicked); d6 (won, no contact, empty amount); Eve's d7 (won, "1,200.00");
+  (won, "300.00 USD", she never clicked); Eve's d7 (won, "1,200.00");
   Bob's d8 (open, "$950", 8 days after his first c1 click: pipeline, not revenue).
 - Membership: Ada joins aud1 in January, Bob and Cyd in February, Dee on 1 March, Ada joins aud2
   on 10 March; Cyd unsubscribes on 5 March (after c1, before c2), Dee is cleaned on 2 March.
@@ -30,8 +30,8 @@ of a member, a contact, a company and a deal (an incremental sync appends; stagi
 by cursor); spellings to make canonical ("Opportunity ", "Marketing Qualified Lead", "Computer
 Software", "United Kingdom", "uk", "U.S.A.", names in one case); amounts as strings with separators
 and signs; and rows that cannot be cleaned and must be quarantined, not dropped: member "broken@"
-(invalid email), contact 106 (invalid email), a contact and a deal without an id, deal d9 (amount
-"abc").
+(invalid email), contact 106 (invalid email: two dots in a row), a contact and a deal without an
+id, deal d6 (no amount: the mock's missing_amount) and d9 (amount "abc").
 
 The expected ``marts.campaign_performance``, with the working, is in tests/test_dbt_project.py.
 The raw ``email_activity`` table is not created: dbt reads email events from the lake only.
@@ -130,7 +130,7 @@ CONTACTS = [
     ("104", "eve@example.com", "Eve", "Ee", "customer", "2024-02-03", "U.S.A."),
     ("105", "", None, None, "lead", "2024-02-14", ""),
     # dirty: an unusable email, and a row without its key; both quarantined
-    ("106", "not-an-email", "Zed", "Zee", "lead", "2024-02-15", "GB"),
+    ("106", "zed..zee@example.com", "Zed", "Zee", "lead", "2024-02-15", "GB"),
     (None, "nokey@example.com", "No", "Key", "lead", "2024-02-16", "GB"),
 ]
 # dirty: an older version of Bob's contact, with an address he no longer uses
@@ -149,12 +149,12 @@ DEALS = [
     ("d2", "2024-03-31T10:00:00.000Z", "2000", "true", ["101", "103"], ["201"]),
     ("d3", "2024-04-01T08:00:00.001Z", "500.00", "true", ["102"], []),
     ("d4", "2024-03-10T09:00:00.000Z", "750", "false", ["103"], ["202"]),
-    ("d5", "2024-03-12T09:00:00.000Z", "300", "true", ["104"], []),
-    ("d6", "2024-03-12T09:00:00.000Z", "", "true", [], []),
+    ("d5", "2024-03-12T09:00:00.000Z", "300.00 USD", "true", ["104"], []),
     # dirty amounts that can be read: thousands separator, currency sign
     ("d7", "2024-03-20T09:00:00.000Z", "1,200.00", "true", ["104"], ["202"]),
     ("d8", "2024-03-10T09:00:00.000Z", "$950", "false", ["102"], []),
-    # dirty: an amount that cannot be read, and a deal without its key; both quarantined
+    # dirty: a missing amount, an amount that cannot be read, a deal without its key; quarantined
+    ("d6", "2024-03-12T09:00:00.000Z", "", "true", [], []),
     ("d9", "2024-03-06T09:00:00.000Z", "abc", "true", ["101"], ["201"]),
     (None, "2024-03-06T09:00:00.000Z", "10", "true", ["101"], []),
 ]

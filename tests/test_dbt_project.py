@@ -235,7 +235,6 @@ def test_fct_deals_joins_contacts_and_companies(built: dict) -> None:
         # the latest version of d4: lost at 750, not the stale won one at 10
         ("d4", person_id("cyd@example.com"), "202", Decimal("750.00"), False),
         ("d5", person_id("eve@example.com"), None, Decimal("300.00"), True),
-        ("d6", None, None, None, True),
         ("d7", person_id("eve@example.com"), "202", Decimal("1200.00"), True),  # "1,200.00"
         ("d8", person_id("bob@example.com"), None, Decimal("950.00"), False),  # "$950"
     ]
@@ -303,6 +302,7 @@ def test_unclean_rows_are_quarantined_with_their_reason(built: dict) -> None:
             ("mailchimp.list_members", f"aud1/{subscriber_hash('broken@')}", "invalid email"),
             ("hubspot.contacts", "106", "invalid email"),
             ("hubspot.contacts", None, "missing id"),
+            ("hubspot.deals", "d6", "missing amount"),
             ("hubspot.deals", "d9", "unparseable amount"),
             ("hubspot.deals", None, "missing id"),
         ],
@@ -347,7 +347,7 @@ def test_raw_rows_reconcile_with_clean_and_quarantined(built: dict) -> None:
         "mailchimp.campaigns": (4, 4, 4, 0),
         "hubspot.contacts": (8, 7, 5, 2),  # Bob's stale version; 106 and the keyless one
         "hubspot.companies": (3, 2, 2, 0),  # 202's stale version
-        "hubspot.deals": (11, 10, 8, 2),  # d4's stale version; d9 and the keyless one
+        "hubspot.deals": (11, 10, 7, 3),  # d4's stale version; d6, d9 and the keyless one
     }
 
 

@@ -13,23 +13,25 @@
 {#-
     A person's name, trimmed; typed all in lower or all in upper case ('ADA', 'ada') it gets a capital
     first letter and lower case after it. A name in mixed case ('McAdam') is kept as typed: the
-    person chose that spelling.
+    person chose that spelling. Runs of spaces inside the name become one.
 -#}
 {% macro clean_name(column) -%}
+    {%- set name = "regexp_replace(" ~ clean_string(column) ~ ", '\\s+', ' ', 'g')" -%}
     case
-        when {{ clean_string(column) }} in (lower({{ clean_string(column) }}), upper({{ clean_string(column) }}))
-            then upper(left({{ clean_string(column) }}, 1)) || lower(substr({{ clean_string(column) }}, 2))
-        else {{ clean_string(column) }}
+        when {{ name }} in (lower({{ name }}), upper({{ name }}))
+            then upper(left({{ name }}, 1)) || lower(substr({{ name }}, 2))
+        else {{ name }}
     end
 {%- endmacro %}
 
 {#-
-    A money amount from a string as people type it: '1,200.00', '$950', ' 300 '. Currency signs,
-    thousands separators and spaces are removed; what is left must be a number, else null (the
-    deals' base model quarantines a deal whose amount was given but could not be read).
+    A money amount from a string as people type it: '1,200.00', '$950', '950 USD'. Everything but
+    digits, the decimal point and a minus sign (currency signs and codes, thousands separators,
+    spaces) is removed; what is left must be a number, else null (the deals' base model
+    quarantines a deal without a readable amount).
 -#}
 {% macro parse_amount(column) -%}
-    try_cast(nullif(regexp_replace(trim({{ column }}), '[$,\s]', '', 'g'), '') as decimal(18, 2))
+    try_cast(nullif(regexp_replace(trim({{ column }}), '[^0-9.-]', '', 'g'), '') as decimal(18, 2))
 {%- endmacro %}
 
 {#-
@@ -49,9 +51,16 @@
     nullif(upper(trim(regexp_replace(trim({{ column }}), '[^A-Za-z0-9]+', '_', 'g'), '_')), '')
 {%- endmacro %}
 
-{#- Whether a normalized email looks like an address: something, one @, a domain with a dot. -#}
+{#-
+    Whether a normalized email looks like an address: something, one @, a domain with a suffix of
+    two letters or more, and no two dots in a row (which no mail server accepts).
+-#}
 {% macro is_valid_email(column) -%}
-    coalesce(regexp_full_match({{ column }}, '[^@\s]+@[^@\s]+\.[^@\s.]{2,}'), false)
+    coalesce(
+        regexp_full_match({{ column }}, '[^@\s]+@[^@\s]+\.[^@\s.]{2,}')
+        and not contains({{ column }}, '..'),
+        false
+    )
 {%- endmacro %}
 
 {#-

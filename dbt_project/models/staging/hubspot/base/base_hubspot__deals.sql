@@ -58,8 +58,9 @@ final as (
         case
             when deal_id is null then 'missing id'
             when created_at is null then 'missing created_at'
-            -- an empty amount is an unknown amount; a non-empty one that is not a number is an error
-            when amount_as_sent is not null and amount is null then 'unparseable amount'
+            -- a deal without a value cannot count as pipeline or revenue
+            when amount_as_sent is null then 'missing amount'
+            when amount is null then 'unparseable amount'
             when amount < 0 then 'negative amount'
         end as quarantine_reason
     from cleaned
