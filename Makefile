@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --locked --no-sync
 
-.PHONY: help install run test lint format check clean
+.PHONY: help install run up report test lint format check clean
 
 help: ## Show the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -26,6 +26,12 @@ install: .venv/.installed ## Install the locked environment (uv sync --locked)
 
 run: install ## Run the whole pipeline end to end through Airflow, then print a summary
 	$(RUN) pipeline run
+
+up: install ## Serve the Airflow UI on 127.0.0.1:8080 (scheduler included) with the mock APIs, until Ctrl-C
+	$(RUN) pipeline up
+
+report: install ## Write the HTML report of the latest run (data/reports/)
+	$(RUN) pipeline report
 
 test: install lint ## Run the test suite
 	$(RUN) pytest

@@ -1,16 +1,22 @@
 """
 ### Campaign pipeline: which campaigns bring pipeline and revenue?
 
-One run, end to end:
+One run, end to end, in four stages (task groups) with quality gates between them:
 
-1. **extract_load_mailchimp**, **extract_load_hubspot**: the Airbyte sources read the APIs (the mock
-   APIs by default) and `destination-duckdb` lands them in `raw_mailchimp` / `raw_hubspot`.
+1. **ingest**: the Airbyte sources read the APIs (the mock APIs by default) and `destination-duckdb`
+   lands them in `raw_mailchimp` / `raw_hubspot`.
 2. **check_raw**: Great Expectations on the raw tables; a failure stops everything downstream.
-3. **land_bronze** -> **build_silver**: email activity goes to the lake (bronze Parquet), and the
-   Spark job types and deduplicates it into silver, partitioned by event date.
-4. **build_warehouse**: `dbt build` (staging, intermediate, marts and their tests), reading
-   the lake.
+3. **lake**: email activity goes to the lake (bronze Parquet), and the Spark job types and
+   deduplicates it into silver, partitioned by event date.
+4. **warehouse**: `dbt build` (staging, intermediate, marts and their tests), reading the lake.
 5. **check_marts**: Great Expectations on the marts.
+
+Then **write_report** writes the run's HTML report whatever happened, and **fail_if_a_step_failed**
+keeps the run failed when a step failed (the report alone would otherwise end it green).
+
+Why one DAG with task groups rather than several DAGs linked by Assets: a run is one logical date
+through every stage, and `make run` runs it with one `airflow dags test`. The tasks still declare
+the Assets they produce (`outlets`), so the Assets view shows the lineage from raw to marts.
 
 Every task is a thin call of a step in `pipeline/steps.py` (the CLI calls the same steps),
 idempotent for its logical date. DuckDB allows one writing process, so every task that writes
@@ -21,9 +27,16 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from airflow.sdk import dag, get_current_context, task
+from airflow.sdk import Asset, TaskGroup, dag, get_current_context, task
+
+from pipeline.config import get_settings
 
 WAREHOUSE_WRITER_POOL = "duckdb_writer"
+
+RAW_MAILCHIMP = Asset("warehouse.raw_mailchimp")
+RAW_HUBSPOT = Asset("warehouse.raw_hubspot")
+LAKE_SILVER = Asset("lake.silver.email_activity")
+MARTS = Asset("warehouse.marts")
 
 DEFAULT_ARGS = {
     "owner": "data-engineering",
@@ -48,7 +61,7 @@ def _run_date() -> date:
 
 @dag(
     dag_id="campaign_pipeline",
-    schedule="@daily",
+    schedule=get_settings().schedule,  # PIPELINE_SCHEDULE, @daily by default
     start_date=datetime(2026, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,
@@ -57,17 +70,22 @@ def _run_date() -> date:
     tags=["elt", "mailchimp", "hubspot", "dbt", "spark", "great-expectations"],
 )
 def campaign_pipeline():
-    @task(pool=WAREHOUSE_WRITER_POOL)
-    def extract_load_mailchimp() -> dict:
-        from pipeline.steps import extract_load, run_step
+    with TaskGroup("ingest", tooltip="Airbyte: sources -> destination-duckdb") as ingest:
 
-        return run_step(_run_id(), "extract_load_mailchimp", extract_load, source="mailchimp")
+        @task(pool=WAREHOUSE_WRITER_POOL, outlets=[RAW_MAILCHIMP])
+        def extract_load_mailchimp() -> dict:
+            from pipeline.steps import extract_load, run_step
 
-    @task(pool=WAREHOUSE_WRITER_POOL)
-    def extract_load_hubspot() -> dict:
-        from pipeline.steps import extract_load, run_step
+            return run_step(_run_id(), "extract_load_mailchimp", extract_load, source="mailchimp")
 
-        return run_step(_run_id(), "extract_load_hubspot", extract_load, source="hubspot")
+        @task(pool=WAREHOUSE_WRITER_POOL, outlets=[RAW_HUBSPOT])
+        def extract_load_hubspot() -> dict:
+            from pipeline.steps import extract_load, run_step
+
+            return run_step(_run_id(), "extract_load_hubspot", extract_load, source="hubspot")
+
+        extract_load_mailchimp()
+        extract_load_hubspot()
 
     @task
     def check_raw() -> dict:
@@ -75,23 +93,31 @@ def campaign_pipeline():
 
         return run_step(_run_id(), "check_raw", check_raw)
 
-    @task
-    def land_bronze() -> dict:
-        from pipeline.steps import land_bronze, run_step
+    with TaskGroup("lake", tooltip="bronze -> silver (Spark)") as lake:
 
-        return run_step(_run_id(), "land_bronze", land_bronze, run_date=_run_date())
+        @task
+        def land_bronze() -> dict:
+            from pipeline.steps import land_bronze, run_step
 
-    @task
-    def build_silver() -> dict:
-        from pipeline.steps import build_silver, run_step
+            return run_step(_run_id(), "land_bronze", land_bronze, run_date=_run_date())
 
-        return run_step(_run_id(), "build_silver", build_silver, run_date=_run_date())
+        @task(outlets=[LAKE_SILVER])
+        def build_silver() -> dict:
+            from pipeline.steps import build_silver, run_step
 
-    @task(pool=WAREHOUSE_WRITER_POOL)
-    def build_warehouse() -> dict:
-        from pipeline.steps import build_warehouse, run_step
+            return run_step(_run_id(), "build_silver", build_silver, run_date=_run_date())
 
-        return run_step(_run_id(), "build_warehouse", build_warehouse)
+        land_bronze() >> build_silver()
+
+    with TaskGroup("warehouse", tooltip="dbt build") as warehouse:
+
+        @task(pool=WAREHOUSE_WRITER_POOL, outlets=[MARTS])
+        def build_warehouse() -> dict:
+            from pipeline.steps import build_warehouse, run_step
+
+            return run_step(_run_id(), "build_warehouse", build_warehouse)
+
+        build_warehouse()
 
     @task
     def check_marts() -> dict:
@@ -99,10 +125,22 @@ def campaign_pipeline():
 
         return run_step(_run_id(), "check_marts", check_marts)
 
-    loaded = [extract_load_mailchimp(), extract_load_hubspot()]
-    checked = check_raw()
-    loaded >> checked
-    checked >> land_bronze() >> build_silver() >> build_warehouse() >> check_marts()
+    @task(trigger_rule="all_done")
+    def write_report() -> dict:
+        from pipeline.report import write_report
+
+        return write_report(get_settings(), _run_id())
+
+    @task(trigger_rule="one_failed", retries=0)
+    def fail_if_a_step_failed() -> None:
+        raise RuntimeError("a step of this run failed: see its log and the run report")
+
+    raw_checked = check_raw()
+    marts_checked = check_marts()
+    ingest >> raw_checked >> lake >> warehouse >> marts_checked
+    stages = [ingest, raw_checked, lake, warehouse, marts_checked]
+    stages >> write_report()
+    stages >> fail_if_a_step_failed()
 
 
 campaign_pipeline()

@@ -80,6 +80,7 @@ def run(
     _configure(scale, seed, verbose)
     from pipeline import services
     from pipeline.config import get_settings
+    from pipeline.report import report_path
     from pipeline.summary import print_summary, summarize
 
     settings = get_settings()
@@ -102,10 +103,57 @@ def run(
         orjson.dumps(summary, default=str, option=orjson.OPT_INDENT_2)
     )
     print_summary(summary, Console())
+    report = report_path(settings, run_id)
     console.print(
         f"[green]done[/green] in {summary['seconds']}s; warehouse {settings.warehouse_path}, "
-        f"lake {settings.lake_root}, Airflow log {log_file}"
+        f"lake {settings.lake_root}, report {report}, Airflow log {log_file}"
     )
+
+
+@app.command()
+def up(
+    port: Annotated[int, typer.Option(help="Port of the Airflow UI (on 127.0.0.1).")] = 8080,
+    scale: Scale = None,
+    seed: Seed = None,
+) -> None:
+    """Serve the Airflow UI (standalone) with the mock APIs running, until Ctrl-C."""
+    _configure(scale, seed)
+    import signal
+    import subprocess
+
+    from pipeline import services
+    from pipeline.config import get_settings
+
+    settings = get_settings()
+    log_file = settings.data_dir / "logs" / "airflow-standalone.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with services.mock_apis(settings), log_file.open("ab") as output:
+            services.prepare_airflow(settings, output)
+            console.print(f"mock APIs at {settings.mock_url}")
+            console.print(
+                f"Airflow UI at [bold]http://127.0.0.1:{port}[/bold]: user admin, password in "
+                f"{settings.airflow_home / 'passwords.json'} (generated on first start); "
+                f"log {log_file}. Ctrl-C stops everything."
+            )
+            # Its own process group, so that stopping it stops every Airflow component it started.
+            airflow = subprocess.Popen(
+                services.airflow_command("standalone"),
+                env=services.ui_env(settings, port),
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            # SIGTERM (a service manager, `kill`) stops the stack like Ctrl-C does.
+            signal.signal(signal.SIGTERM, signal.default_int_handler)
+            try:
+                airflow.wait()
+            except KeyboardInterrupt:
+                os.killpg(airflow.pid, signal.SIGTERM)
+                airflow.wait(timeout=60)
+    except services.ServiceError as error:
+        console.print(f"[red]error[/red] {error}")
+        raise typer.Exit(1) from None
 
 
 @app.command()
@@ -154,6 +202,26 @@ def check(
         _step("check_raw", check_raw)
     if layer in {"marts", "all"}:
         _step("check_marts", check_marts)
+
+
+@app.command()
+def report(
+    run_id: Annotated[
+        str | None, typer.Option(help="The run to report on (default: the latest run).")
+    ] = None,
+) -> None:
+    """Write the self-contained HTML report of a run (data/reports/)."""
+    _configure()
+    from pipeline.config import get_settings
+    from pipeline.report import write_report
+    from pipeline.runlog import latest_run_id
+
+    settings = get_settings()
+    run_id = run_id or latest_run_id(settings.runs_dir)
+    if run_id is None:
+        console.print(f"[red]error[/red] no run recorded in {settings.runs_dir}: run one first")
+        raise typer.Exit(1)
+    console.print(write_report(settings, run_id)["report"])
 
 
 @app.command()

@@ -49,6 +49,15 @@ class Settings:
     mock_scale: int = field(default_factory=lambda: _env_int("MOCK_SCALE", 2000))
     # Spark: local mode by default; spark://host:7077 on a cluster.
     spark_master: str = field(default_factory=lambda: _env("SPARK_MASTER", "local[*]"))
+    # When Airflow runs the pipeline on its own: a cron expression or preset, or "none" for
+    # runs triggered by hand only.
+    schedule: str | None = field(
+        default_factory=lambda: (
+            None
+            if _env("PIPELINE_SCHEDULE", "@daily").lower() == "none"
+            else _env("PIPELINE_SCHEDULE", "@daily")
+        )
+    )
     # Business rule: a deal counts for a campaign when created within this many days after a click.
     attribution_window_days: int = field(
         default_factory=lambda: _env_int("ATTRIBUTION_WINDOW_DAYS", 30)

@@ -49,3 +49,9 @@ def read_steps(runs_dir: Path, run_id: str) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
+
+
+def latest_run_id(runs_dir: Path) -> str | None:
+    """The id of the most recently written run log, if any."""
+    logs = sorted(runs_dir.glob("*.jsonl"), key=lambda path: path.stat().st_mtime)
+    return logs[-1].stem if logs else None

@@ -24,6 +24,7 @@ from pipeline.config import Settings
 log = logging.getLogger(__name__)
 
 DAG_ID = "campaign_pipeline"
+WAREHOUSE_WRITER_POOL = "duckdb_writer"
 
 
 class ServiceError(RuntimeError):
@@ -97,37 +98,64 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
         # The step library reads the same configuration as the CLI that started Airflow.
         "PIPELINE_DATA_DIR": str(settings.data_dir.resolve()),
+        # Airflow starts its own components as `airflow ...`: this environment's, first on PATH.
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+    }
+
+
+def airflow_command(*args: str) -> list[str]:
+    return [str(Path(sys.executable).with_name("airflow")), *args]
+
+
+def prepare_airflow(settings: Settings, output) -> None:
+    """Create or upgrade Airflow's metadata DB and the warehouse writers' one-slot pool."""
+    env = airflow_env(settings)
+    settings.airflow_home.mkdir(parents=True, exist_ok=True)
+    for command in (
+        airflow_command("db", "migrate"),
+        airflow_command("pools", "set", WAREHOUSE_WRITER_POOL, "1", "DuckDB: one writing process"),
+    ):
+        done = subprocess.run(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+        if done.returncode != 0:
+            what = " ".join(command[1:3])
+            raise ServiceError(f"`airflow {what}` failed (exit {done.returncode})")
+
+
+def ui_env(settings: Settings, port: int) -> dict[str, str]:
+    """Airflow's UI on loopback only, with its simple auth manager and one generated password."""
+    home = settings.airflow_home.resolve()
+    return {
+        **airflow_env(settings),
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(port),
+        # Task processes report to the API server's execution API: the same port.
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
     }
 
 
 def run_dag(settings: Settings, logical_date: date, run_id: str) -> Path:
     """Run the pipeline DAG once for real with ``airflow dags test`` and return its log file."""
     env = airflow_env(settings)
-    airflow = str(Path(sys.executable).with_name("airflow"))
     log_dir = settings.data_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    settings.airflow_home.mkdir(parents=True, exist_ok=True)
     log_file = log_dir / f"airflow-{run_id}.log"
     with log_file.open("wb") as output:
-        steps = [
-            [airflow, "db", "migrate"],
-            [
-                airflow,
-                "dags",
-                "test",
-                DAG_ID,
-                logical_date.isoformat(),
-                "--conf",
-                orjson.dumps({"pipeline_run_id": run_id}).decode(),
-            ],
-        ]
-        for command in steps:
-            done = subprocess.run(command, env=env, stdout=output, stderr=subprocess.STDOUT)
-            code = done.returncode
-            if code != 0:
-                tail = log_file.read_text(errors="replace").splitlines()[-25:]
-                raise ServiceError(
-                    f"`airflow {' '.join(command[1:3])}` failed (exit {code}); last lines of "
-                    f"{log_file}:\n" + "\n".join(tail)
-                )
+        prepare_airflow(settings, output)
+        command = airflow_command(
+            "dags",
+            "test",
+            DAG_ID,
+            logical_date.isoformat(),
+            "--conf",
+            orjson.dumps({"pipeline_run_id": run_id}).decode(),
+        )
+        code = subprocess.run(command, env=env, stdout=output, stderr=subprocess.STDOUT).returncode
+    if code != 0:
+        tail = log_file.read_text(errors="replace").splitlines()[-25:]
+        raise ServiceError(
+            f"`airflow dags test` failed (exit {code}); last lines of {log_file}:\n"
+            + "\n".join(tail)
+        )
     return log_file

@@ -37,15 +37,31 @@ def test_dags_import_without_errors(dagbag):
 def test_pipeline_is_wired_in_order(dagbag):
     dag = dagbag.dags["campaign_pipeline"]
     downstream = {task.task_id: set(task.downstream_task_ids) for task in dag.tasks}
+    closing = {"write_report", "fail_if_a_step_failed"}
     assert downstream == {
-        "extract_load_mailchimp": {"check_raw"},
-        "extract_load_hubspot": {"check_raw"},
-        "check_raw": {"land_bronze"},
-        "land_bronze": {"build_silver"},
-        "build_silver": {"build_warehouse"},
-        "build_warehouse": {"check_marts"},
-        "check_marts": set(),
+        "ingest.extract_load_mailchimp": {"check_raw"} | closing,
+        "ingest.extract_load_hubspot": {"check_raw"} | closing,
+        "check_raw": {"lake.land_bronze"} | closing,
+        # a group's inner task reaches the closing tasks through the group's last task
+        "lake.land_bronze": {"lake.build_silver"},
+        "lake.build_silver": {"warehouse.build_warehouse"} | closing,
+        "warehouse.build_warehouse": {"check_marts"} | closing,
+        "check_marts": closing,
+        "write_report": set(),
+        "fail_if_a_step_failed": set(),
     }
+
+
+def test_a_failed_step_still_gets_a_report_and_fails_the_run(dagbag):
+    dag = dagbag.dags["campaign_pipeline"]
+    assert dag.get_task("write_report").trigger_rule == "all_done"
+    assert dag.get_task("fail_if_a_step_failed").trigger_rule == "one_failed"
+
+
+def test_producers_declare_their_assets(dagbag):
+    dag = dagbag.dags["campaign_pipeline"]
+    produced = {outlet.name for task in dag.tasks for outlet in getattr(task, "outlets", []) or []}
+    assert {"warehouse.raw_mailchimp", "warehouse.raw_hubspot", "warehouse.marts"} <= produced
 
 
 def test_tasks_follow_production_practice(dagbag):
@@ -54,10 +70,17 @@ def test_tasks_follow_production_practice(dagbag):
     assert dag.catchup is False
     assert dag.doc_md and "campaign" in dag.doc_md.lower()
     for task in dag.tasks:
+        if task.task_id == "fail_if_a_step_failed":  # it fails on purpose; retrying is pointless
+            assert task.retries == 0
+            continue
         assert task.retries >= 1, task.task_id
         assert task.execution_timeout is not None, task.task_id
         assert task.execution_timeout <= timedelta(hours=1), task.task_id
-    writers = {"extract_load_mailchimp", "extract_load_hubspot", "build_warehouse"}
+    writers = {
+        "ingest.extract_load_mailchimp",
+        "ingest.extract_load_hubspot",
+        "warehouse.build_warehouse",
+    }
     for task_id in writers:
         assert dag.get_task(task_id).pool == "duckdb_writer", task_id
 

@@ -8,6 +8,7 @@ mock served, and a second run over the leftovers of the first must give the same
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -145,3 +146,65 @@ def test_no_secret_in_any_output(runs):
     assert len(texts) > 5, "the run should have left logs and artifacts to search"
     for secret in secrets:
         assert not any(secret in text for text in texts), "a credential leaked into an output"
+
+
+# --- the run report, rendered by a real browser ---------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# Kept after the run (data/ is ignored by git) so a person can look at what the test saw.
+SCREENSHOT = Path(__file__).resolve().parent.parent / "data" / "test-artifacts" / "report.png"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+]
+
+
+def _chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None and not os.environ.get("CI"),
+    reason="needs Debian's chromium (CI installs it: apt-get install chromium)",
+)
+def test_the_run_report_renders_offline_with_its_charts(runs, tmp_path):
+    data, outputs, _ = runs
+    reports = sorted((data / "reports").glob("cli__*.html"))
+    assert len(reports) == 2, "one report per run"
+    assert all(str(report) in output for report, output in zip(reports, outputs, strict=True))
+    page = reports[-1].read_text()
+    assert "http://" not in page and "https://" not in page, "the report must not load anything"
+
+    url = reports[-1].as_uri()
+    dom = _chromium("--dump-dom", url, profile=tmp_path / "profile-dom")
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    # Every step of the run is in the flow, and the business charts were drawn.
+    for step in ("extract_load_mailchimp", "build_silver", "build_warehouse", "check_marts"):
+        assert step in dom.stdout
+    assert dom.stdout.count("<svg") >= 2
+    assert 'id="chart-revenue"><svg' in dom.stdout.replace("\n", "").replace("    ", "")
+
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    SCREENSHOT.unlink(missing_ok=True)
+    shot = _chromium(
+        f"--screenshot={SCREENSHOT}", "--window-size=1280,2000", url, profile=tmp_path / "profile"
+    )
+    assert shot.returncode == 0 and SCREENSHOT.exists(), shot.stderr[-2000:]
+    from PIL import Image
+
+    with Image.open(SCREENSHOT) as image:
+        colours = image.convert("RGB").getcolors(maxcolors=1 << 20)
+    bar_blue = sum(count for count, rgb in colours if rgb == (0x2F, 0x6F, 0x9F))
+    assert bar_blue > 2000, "the revenue chart's bars should be visible in the screenshot"
