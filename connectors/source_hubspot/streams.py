@@ -29,7 +29,7 @@ class HubspotStream(ApiStream):
     def __init__(self, base_url: str, authenticator: AuthBase, page_size: int) -> None:
         self._base_url = base_url.rstrip("/") + "/"
         self.page_size = page_size
-        self._next_after: str | None = None
+        self._next_token: str | None = None
         super().__init__(authenticator=authenticator)
 
     @property
@@ -50,12 +50,12 @@ class HubspotStream(ApiStream):
 
     def parse_response(self, response: requests.Response, **_: Any) -> Iterable[Mapping[str, Any]]:
         results, body = parse_page(response, "results", "HubSpot")
-        self._next_after = ((body.get("paging") or {}).get("next") or {}).get("after")
+        self._next_token = ((body.get("paging") or {}).get("next") or {}).get("after")
         return results
 
     def next_page_token(self, response: requests.Response) -> Mapping[str, Any] | None:
         """``paging.next.after`` of the page just parsed; HubSpot omits ``paging`` on the last."""
-        return {"after": self._next_after} if self._next_after else None
+        return {"after": self._next_token} if self._next_token else None
 
 
 class Owners(HubspotStream):
@@ -103,11 +103,11 @@ class EmailEvents(HubspotStream, IncrementalApiStream):
 
     def parse_response(self, response: requests.Response, **_: Any) -> Iterable[Mapping[str, Any]]:
         events, body = parse_page(response, "events", "HubSpot")
-        self._next_after = str(body["offset"]) if body.get("hasMore") and events else None
+        self._next_token = str(body["offset"]) if body.get("hasMore") and events else None
         return events
 
     def next_page_token(self, response: requests.Response) -> Mapping[str, Any] | None:
-        return {"offset": self._next_after} if self._next_after else None
+        return {"offset": self._next_token} if self._next_token else None
 
 
 class CrmObjects(HubspotStream, IncrementalApiStream):
