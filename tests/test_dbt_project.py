@@ -295,7 +295,8 @@ def test_audience_health_per_month(built: dict) -> None:
 def test_unclean_rows_are_quarantined_with_their_reason(built: dict) -> None:
     quarantined = query(
         built["warehouse"],
-        "select stream, record_key, quarantine_reason, raw_record from quarantine.quarantine_rows",
+        "select source_stream, record_key, quarantine_reason, raw_record"
+        " from quarantine.quarantine_rows",
     )
     assert sorted((row[:3] for row in quarantined), key=str) == sorted(
         [
@@ -337,7 +338,7 @@ def test_raw_rows_reconcile_with_clean_and_quarantined(built: dict) -> None:
             f"select (select count(*) from {raw}),"
             f" (select count(distinct coalesce({key}, _airbyte_raw_id)) from {raw}),"
             f" (select count(*) from {staging}),"
-            f" (select count(*) from quarantine.quarantine_rows where stream = '{stream}')",
+            f" (select count(*) from quarantine.quarantine_rows where source_stream = '{stream}')",
         )
         counts[stream] = row
     # (raw rows, after deduplication, clean, quarantined), by hand from tests/dbt_fixtures.py

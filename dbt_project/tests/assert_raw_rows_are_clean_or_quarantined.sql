@@ -37,7 +37,7 @@ counts as (
             from {{ raw }}
         ) as raw_records,
         (select count(*) from {{ ref(staging) }}) as clean_rows,
-        (select count(*) from quarantined where stream = '{{ stream }}') as quarantined_rows
+        (select count(*) from quarantined where source_stream = '{{ stream }}') as quarantined_rows
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 

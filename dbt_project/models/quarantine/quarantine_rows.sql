@@ -3,50 +3,112 @@
 -- Per stream, raw rows (latest versions) = clean staging rows + rows here: the singular test
 -- assert_raw_rows_are_clean_or_quarantined checks it on every build.
 
-{%- set streams = [
-    ('mailchimp.lists', 'base_mailchimp__audiences', 'audience_id'),
-    ('mailchimp.list_members', 'base_mailchimp__members', "audience_id || '/' || subscriber_hash"),
-    ('mailchimp.campaigns', 'base_mailchimp__campaigns', 'campaign_id'),
-    ('hubspot.contacts', 'base_hubspot__contacts', 'contact_id'),
-    ('hubspot.companies', 'base_hubspot__companies', 'company_id'),
-    ('hubspot.deals', 'base_hubspot__deals', 'deal_id'),
-] %}
-
 with
 
-{% for stream, model, key in streams %}
-{{ model }} as (
+audiences as (
 
-    select
-        '{{ stream }}' as stream,
-        {{ key }} as record_key,
-        quarantine_reason,
-        raw_record,
-        _airbyte_raw_id as airbyte_raw_id
-    from {{ ref(model) }}
-    where quarantine_reason is not null
+    select * from {{ ref('base_mailchimp__audiences') }}
 
 ),
 
-{% endfor %}
+members as (
+
+    select * from {{ ref('base_mailchimp__members') }}
+
+),
+
+campaigns as (
+
+    select * from {{ ref('base_mailchimp__campaigns') }}
+
+),
+
+contacts as (
+
+    select * from {{ ref('base_hubspot__contacts') }}
+
+),
+
+companies as (
+
+    select * from {{ ref('base_hubspot__companies') }}
+
+),
+
+deals as (
+
+    select * from {{ ref('base_hubspot__deals') }}
+
+),
+
+-- each stream's key, named as the stream's raw table is (<source>.<stream>)
 quarantined as (
 
-    {% for stream, model, key in streams %}
-    select * from {{ model }}
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    select
+        'mailchimp.lists' as source_stream,
+        audience_id as record_key,
+        quarantine_reason,
+        raw_record,
+        _airbyte_raw_id
+    from audiences
+    where quarantine_reason is not null
+    union all
+    select
+        'mailchimp.list_members' as source_stream,
+        audience_id || '/' || subscriber_hash as record_key,
+        quarantine_reason,
+        raw_record,
+        _airbyte_raw_id
+    from members
+    where quarantine_reason is not null
+    union all
+    select
+        'mailchimp.campaigns' as source_stream,
+        campaign_id as record_key,
+        quarantine_reason,
+        raw_record,
+        _airbyte_raw_id
+    from campaigns
+    where quarantine_reason is not null
+    union all
+    select
+        'hubspot.contacts' as source_stream,
+        contact_id as record_key,
+        quarantine_reason,
+        raw_record,
+        _airbyte_raw_id
+    from contacts
+    where quarantine_reason is not null
+    union all
+    select
+        'hubspot.companies' as source_stream,
+        company_id as record_key,
+        quarantine_reason,
+        raw_record,
+        _airbyte_raw_id
+    from companies
+    where quarantine_reason is not null
+    union all
+    select
+        'hubspot.deals' as source_stream,
+        deal_id as record_key,
+        quarantine_reason,
+        raw_record,
+        _airbyte_raw_id
+    from deals
+    where quarantine_reason is not null
 
 ),
 
 final as (
 
     select
-        {{ surrogate_key(['stream', 'airbyte_raw_id']) }} as quarantine_row_id,
-        stream,
+        {{ surrogate_key(['source_stream', '_airbyte_raw_id']) }} as quarantine_row_id,
+        source_stream,
         record_key,
         quarantine_reason,
         raw_record,
-        airbyte_raw_id
+        _airbyte_raw_id as airbyte_raw_id
     from quarantined
 
 )

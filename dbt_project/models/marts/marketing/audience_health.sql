@@ -73,18 +73,25 @@ activity as (
 
 ),
 
+last_month as (
+
+    select max(activity_month) as activity_month from activity
+
+),
+
 audience_months as (
 
     -- every month of each audience, including quiet ones, so the running total has no gaps
     select
-        audience_id,
+        activity.audience_id,
         cast(unnest(generate_series(
-            min(activity_month),
-            (select max(activity.activity_month) from activity),
+            min(activity.activity_month),
+            any_value(last_month.activity_month),
             interval 1 month
         )) as date) as activity_month
     from activity
-    group by audience_id
+    cross join last_month
+    group by activity.audience_id
 
 ),
 

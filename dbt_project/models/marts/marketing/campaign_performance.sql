@@ -71,10 +71,10 @@ unsubscribes as (
     inner join members
         on
             sends_per_audience.audience_id = members.audience_id
-            and members.last_changed_at >= sends_per_audience.sent_at
+            and sends_per_audience.sent_at <= members.last_changed_at
             and (
                 sends_per_audience.next_sent_at is null
-                or members.last_changed_at < sends_per_audience.next_sent_at
+                or sends_per_audience.next_sent_at > members.last_changed_at
             )
     where members.member_status = 'unsubscribed'
     group by sends_per_audience.campaign_id

@@ -1,7 +1,7 @@
--- One row per email event (open, click, bounce) from the lake, keyed to the person by the keyed hash
--- of their email. Incremental: the lake only grows, so each run adds the events at or after the
--- latest one already here (a day of overlap, re-merged on the key, catches late-arriving events of
--- the last partition) instead of rereading every partition.
+-- One row per email event (open, click, bounce) from the lake, keyed to the person by the keyed
+-- hash of their email. Incremental: the lake only grows, so each run adds the events from the last
+-- day already loaded onwards (that day again, re-merged on the key, to catch its late events)
+-- instead of rereading every partition.
 
 {{
     config(
@@ -24,7 +24,10 @@ new_events as (
 
     select * from email_events
     {% if is_incremental() %}
-        where event_date >= (select max(event_date) - interval 1 day from {{ this }})
+        where event_date >= (
+            select max(already_loaded.event_date)
+            from {{ this }} as already_loaded
+        )
     {% endif %}
 
 ),

@@ -54,7 +54,7 @@ counted as (
     left join contacts_with_stage
         on
             cohort_stages.cohort_month = contacts_with_stage.cohort_month
-            and contacts_with_stage.stage_order >= cohort_stages.stage_order
+            and cohort_stages.stage_order <= contacts_with_stage.stage_order
     group by cohort_stages.cohort_month, cohort_stages.lifecycle_stage, cohort_stages.stage_order
 
 ),

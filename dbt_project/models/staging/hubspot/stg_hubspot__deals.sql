@@ -1,5 +1,5 @@
--- The HubSpot deals that could be cleaned: the rows of base_hubspot__deals without a quarantine
--- reason (the others are in quarantine_rows), without the columns kept for the quarantine.
+-- The clean rows of base_hubspot__deals (the others are in quarantine_rows),
+-- without the columns kept for the quarantine.
 
 with
 

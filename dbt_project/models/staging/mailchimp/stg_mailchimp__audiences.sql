@@ -1,5 +1,5 @@
--- The MailChimp audiences that could be cleaned: the rows of base_mailchimp__audiences without a quarantine
--- reason (the others are in quarantine_rows), without the columns kept for the quarantine.
+-- The clean rows of base_mailchimp__audiences (the others are in quarantine_rows),
+-- without the columns kept for the quarantine.
 
 with
 

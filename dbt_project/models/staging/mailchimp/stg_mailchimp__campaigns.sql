@@ -1,5 +1,5 @@
--- The MailChimp campaigns that could be cleaned: the rows of base_mailchimp__campaigns without a quarantine
--- reason (the others are in quarantine_rows), without the columns kept for the quarantine.
+-- The clean rows of base_mailchimp__campaigns (the others are in quarantine_rows),
+-- without the columns kept for the quarantine.
 
 with
 

@@ -1,5 +1,5 @@
--- The MailChimp members that could be cleaned: the rows of base_mailchimp__members without a quarantine
--- reason (the others are in quarantine_rows), without the columns kept for the quarantine.
+-- The clean rows of base_mailchimp__members (the others are in quarantine_rows),
+-- without the columns kept for the quarantine.
 
 with
 

@@ -1,5 +1,5 @@
--- Every MailChimp audience (the API's list), latest version only, cleaned, with the reason it cannot
--- be used (if any).
+-- Every MailChimp audience (the API's list), latest version only, cleaned, with the reason it
+-- cannot be used (if any).
 
 with
 

@@ -1,4 +1,5 @@
--- Every MailChimp campaign, latest version only, cleaned, with the reason it cannot be used (if any).
+-- Every MailChimp campaign, latest version only, cleaned, with the reason it cannot be used
+-- (if any).
 
 with
 
