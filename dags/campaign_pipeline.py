@@ -1,15 +1,16 @@
 """
 ### Campaign pipeline: which campaigns bring pipeline and revenue?
 
-One run, end to end, in four stages (task groups) with quality gates between them:
+One run, end to end, in stages (task groups) with quality gates between them:
 
 1. **ingest**: the Airbyte sources read the APIs (the mock APIs by default) and `destination-duckdb`
-   lands them in `raw_mailchimp` / `raw_hubspot`.
-2. **check_raw**: Great Expectations on the raw tables; a failure stops everything downstream.
-3. **lake**: email activity goes to the lake (bronze Parquet), and the Spark job types and
-   deduplicates it into silver, partitioned by event date.
-4. **warehouse**: `dbt build` (staging, intermediate, marts and their tests), reading the lake.
-5. **check_marts**: Great Expectations on the marts.
+   lands them in `raw_mailchimp` / `raw_hubspot`; **check_raw** (Great Expectations) gates them.
+2. **lake**: the high-volume email activity takes its own Airbyte connection to `destination-lake`
+   (bronze Parquet, one partition per ingestion date); Spark builds silver (typed, deduplicated,
+   partitioned by event date) and gold (engagement per campaign and day, per person, sessions);
+   **check_lake** gates them.
+3. **warehouse**: `dbt build` (staging, intermediate, marts and their tests), reading raw and gold.
+4. **check_marts**: Great Expectations on the marts.
 
 Then **write_report** writes the run's HTML report whatever happened, and **fail_if_a_step_failed**
 keeps the run failed when a step failed (the report alone would otherwise end it green).
@@ -35,7 +36,9 @@ WAREHOUSE_WRITER_POOL = "duckdb_writer"
 
 RAW_MAILCHIMP = Asset("warehouse.raw_mailchimp")
 RAW_HUBSPOT = Asset("warehouse.raw_hubspot")
+LAKE_BRONZE = Asset("lake.bronze.email_activity")
 LAKE_SILVER = Asset("lake.silver.email_activity")
+LAKE_GOLD = Asset("lake.gold")
 MARTS = Asset("warehouse.marts")
 
 DEFAULT_ARGS = {
@@ -76,13 +79,15 @@ def campaign_pipeline():
         def extract_load_mailchimp() -> dict:
             from pipeline.steps import extract_load, run_step
 
-            return run_step(_run_id(), "extract_load_mailchimp", extract_load, source="mailchimp")
+            return run_step(
+                _run_id(), "extract_load_mailchimp", extract_load, connection="mailchimp"
+            )
 
         @task(pool=WAREHOUSE_WRITER_POOL, outlets=[RAW_HUBSPOT])
         def extract_load_hubspot() -> dict:
             from pipeline.steps import extract_load, run_step
 
-            return run_step(_run_id(), "extract_load_hubspot", extract_load, source="hubspot")
+            return run_step(_run_id(), "extract_load_hubspot", extract_load, connection="hubspot")
 
         extract_load_mailchimp()
         extract_load_hubspot()
@@ -93,13 +98,19 @@ def campaign_pipeline():
 
         return run_step(_run_id(), "check_raw", check_raw)
 
-    with TaskGroup("lake", tooltip="bronze -> silver (Spark)") as lake:
+    with TaskGroup("lake", tooltip="events -> bronze -> silver -> gold (Spark)") as lake:
 
-        @task
-        def land_bronze() -> dict:
-            from pipeline.steps import land_bronze, run_step
+        @task(outlets=[LAKE_BRONZE])
+        def land_email_events() -> dict:
+            from pipeline.steps import extract_load, run_step
 
-            return run_step(_run_id(), "land_bronze", land_bronze, run_date=_run_date())
+            return run_step(
+                _run_id(),
+                "land_email_events",
+                extract_load,
+                connection="mailchimp_events",
+                run_date=_run_date(),
+            )
 
         @task(outlets=[LAKE_SILVER])
         def build_silver() -> dict:
@@ -107,7 +118,19 @@ def campaign_pipeline():
 
             return run_step(_run_id(), "build_silver", build_silver, run_date=_run_date())
 
-        land_bronze() >> build_silver()
+        @task(outlets=[LAKE_GOLD])
+        def build_gold() -> dict:
+            from pipeline.steps import build_gold, run_step
+
+            return run_step(_run_id(), "build_gold", build_gold, run_date=_run_date())
+
+        @task
+        def check_lake() -> dict:
+            from pipeline.steps import check_lake, run_step
+
+            return run_step(_run_id(), "check_lake", check_lake)
+
+        land_email_events() >> build_silver() >> build_gold() >> check_lake()
 
     with TaskGroup("warehouse", tooltip="dbt build") as warehouse:
 
@@ -137,7 +160,8 @@ def campaign_pipeline():
 
     raw_checked = check_raw()
     marts_checked = check_marts()
-    ingest >> raw_checked >> lake >> warehouse >> marts_checked
+    ingest >> raw_checked
+    [raw_checked, lake] >> warehouse >> marts_checked
     stages = [ingest, raw_checked, lake, warehouse, marts_checked]
     stages >> write_report()
     stages >> fail_if_a_step_failed()

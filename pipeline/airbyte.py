@@ -95,12 +95,16 @@ def discover(source: str, config: dict[str, Any]) -> dict[str, Any]:
     return catalogs[0]
 
 
-def configure_catalog(catalog: dict[str, Any], streams: list[str] | None = None) -> dict[str, Any]:
+def configure_catalog(
+    catalog: dict[str, Any], streams: list[str] | None = None, append_only: bool = False
+) -> dict[str, Any]:
     """Select streams and sync modes.
 
     A stream that supports incremental sync reads only what changed since the saved state and is
     deduplicated on its primary key in the destination (incremental + append_dedup); any other
-    stream is read whole and replaced at the end (full_refresh + overwrite).
+    stream is read whole and replaced at the end (full_refresh + overwrite). An append-only
+    destination (the lake's bronze, a log of extractions) gets every stream as append: it
+    neither deduplicates nor replaces; its readers do.
     """
     configured = []
     for stream in catalog["streams"]:
@@ -111,7 +115,9 @@ def configure_catalog(catalog: dict[str, Any], streams: list[str] | None = None)
             {
                 "stream": stream,
                 "sync_mode": "incremental" if incremental else "full_refresh",
-                "destination_sync_mode": "append_dedup" if incremental else "overwrite",
+                "destination_sync_mode": "append"
+                if append_only
+                else ("append_dedup" if incremental else "overwrite"),
                 "primary_key": stream.get("source_defined_primary_key", []),
                 "cursor_field": stream.get("default_cursor_field", []),
             }
@@ -125,8 +131,9 @@ def run_sync(
     destination_config: dict[str, Any],
     catalog: dict[str, Any],
     state_path: Path,
+    destination: str = "destination-duckdb",
 ) -> SyncResult:
-    """Pipe ``source read`` into ``destination-duckdb write`` and persist the committed state."""
+    """Pipe ``source read`` into ``<destination> write`` and persist the committed state."""
     store = StateStore(state_path)
     state = store.messages() or None
     result = SyncResult(source=source)
@@ -150,7 +157,7 @@ def run_sync(
         ):
             # stderr goes to files: a pipe nobody drains could fill up and block a connector.
             destination = subprocess.Popen(
-                [*connector_command("destination-duckdb"), *write_args],
+                [*connector_command(destination), *write_args],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=destination_stderr_file,
@@ -186,7 +193,7 @@ def run_sync(
     # The destination first: when it dies, the source is stopped and fails only because of it.
     if destination_errors or destination_code != 0:
         cause = destination_errors[0] if destination_errors else destination_stderr[-500:]
-        raise SyncError(f"destination-duckdb write failed: {cause}")
+        raise SyncError(f"{destination} write failed: {cause}")
     if source_errors or source_code != 0:
         cause = source_errors[0] if source_errors else source_stderr[-500:]
         raise SyncError(f"{source} read failed: {cause}")

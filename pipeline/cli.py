@@ -158,24 +158,32 @@ def up(
 
 @app.command()
 def sync(
-    source: Annotated[str, typer.Argument(help="mailchimp or hubspot")],
+    connection: Annotated[
+        str, typer.Argument(help="mailchimp, hubspot (into DuckDB) or mailchimp_events (the lake)")
+    ],
+    run_date: RunDate = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
-    """Extract one source and load it into its raw schema (the mock APIs must be running)."""
+    """Run one Airbyte connection: extract a source and load it (the mock APIs must be running)."""
     _configure(verbose=verbose)
     from pipeline.steps import extract_load
 
-    _step(f"extract_load_{source}", extract_load, source=source)
+    _step(
+        f"extract_load_{connection}",
+        extract_load,
+        connection=connection,
+        run_date=_run_date(run_date),
+    )
 
 
 @app.command()
 def lake(run_date: RunDate = None) -> None:
-    """Land raw email activity in bronze and build silver with the Spark job."""
+    """Build the lake's silver and gold tables from bronze with the Spark jobs."""
     _configure()
-    from pipeline.steps import build_silver, land_bronze
+    from pipeline.steps import build_gold, build_silver
 
-    _step("land_bronze", land_bronze, run_date=_run_date(run_date))
     _step("build_silver", build_silver, run_date=_run_date(run_date))
+    _step("build_gold", build_gold, run_date=_run_date(run_date))
 
 
 @app.command()
@@ -189,19 +197,46 @@ def transform() -> None:
 
 @app.command()
 def check(
-    layer: Annotated[str, typer.Argument(help="raw, marts or all")] = "all",
+    layer: Annotated[str, typer.Argument(help="all, raw, lake or marts")] = "all",
+    junit: Annotated[
+        str | None, typer.Option(help="JUnit XML path (default data/quality/junit.xml)")
+    ] = None,
 ) -> None:
-    """Run the Great Expectations checks; exits non-zero when one fails."""
-    _configure()
-    from pipeline.steps import check_marts, check_raw
+    """Run the data-quality checks on the existing warehouse and lake; non-zero exit on failure.
 
-    if layer not in {"raw", "marts", "all"}:
-        console.print(f"[red]error[/red] layer must be raw, marts or all, not {layer!r}")
+    `check all` is the command for CI systems: every suite, a JUnit XML report (one test case per
+    expectation) and a short text summary beside it.
+    """
+    _configure()
+    from pipeline import steps
+    from pipeline.config import get_settings
+
+    layers = {"raw": steps.check_raw, "lake": steps.check_lake, "marts": steps.check_marts}
+    if layer != "all" and layer not in layers:
+        console.print(f"[red]error[/red] layer must be all, raw, lake or marts, not {layer!r}")
         raise typer.Exit(2)
-    if layer in {"raw", "all"}:
-        _step("check_raw", check_raw)
-    if layer in {"marts", "all"}:
-        _step("check_marts", check_marts)
+    if layer != "all":
+        _step(f"check_{layer}", layers[layer])
+        return
+    from pathlib import Path
+
+    from quality.ci import run_all
+
+    settings = get_settings()
+    junit_path = Path(junit) if junit else settings.quality_dir / "junit.xml"
+    summary_path = junit_path.with_name("summary.txt")
+    with console.status("running every quality suite…"):
+        passed = run_all(
+            settings.warehouse_path,
+            settings.lake_root,
+            settings.quality_dir,
+            junit_path,
+            summary_path,
+        )
+    sys.stdout.write(summary_path.read_text())
+    console.print(f"JUnit XML: {junit_path}; summary: {summary_path}")
+    if not passed:
+        raise typer.Exit(1)
 
 
 @app.command()

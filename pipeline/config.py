@@ -47,6 +47,8 @@ class Settings:
     mock_port: int = field(default_factory=lambda: _env_int("MOCK_PORT", 8765))
     mock_seed: int = field(default_factory=lambda: _env_int("MOCK_SEED", 42))
     mock_scale: int = field(default_factory=lambda: _env_int("MOCK_SCALE", 2000))
+    # Share of records carrying a deliberate defect (the mess of real data); 0 for a clean world.
+    mock_dirty_rate: str = field(default_factory=lambda: _env("MOCK_DIRTY_RATE", "0.02"))
     # Spark: local mode by default; spark://host:7077 on a cluster.
     spark_master: str = field(default_factory=lambda: _env("SPARK_MASTER", "local[*]"))
     # When Airflow runs the pipeline on its own: a cron expression or preset, or "none" for
@@ -83,6 +85,16 @@ class Settings:
     @property
     def hubspot_base_url(self) -> str:
         return _env("HUBSPOT_BASE_URL", self.mock_url)
+
+    # --- warehouse -------------------------------------------------------------------------------
+    @property
+    def people_hash_key(self) -> str:
+        """The key of the hash that identifies people in the marts instead of their email.
+
+        The default is for development only: set PEOPLE_HASH_KEY to a secret in production, or
+        anyone can recompute the hash of a known address.
+        """
+        return _env("PEOPLE_HASH_KEY", "dev-only-people-hash-key")
 
     # --- storage ---------------------------------------------------------------------------------
     @cached_property

@@ -64,6 +64,8 @@ def mock_apis(settings: Settings, timeout: float = 60) -> Iterator[str]:
         str(settings.mock_seed),
         "--scale",
         str(settings.mock_scale),
+        "--dirty-rate",
+        settings.mock_dirty_rate,
     ]
     log_file = settings.data_dir / "logs" / "mock-apis.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)

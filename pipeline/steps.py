@@ -6,20 +6,21 @@ is a one-line call of one of these; so is a CLI command.
 
 Data flows one way:
     mock APIs -> connectors -> raw_* (DuckDB) -> dbt -> marts
-    raw email activity -> lake bronze -> Spark -> lake silver -> dbt
+    email activity -> connector -> lake bronze -> Spark -> silver -> gold -> dbt
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from pipeline.config import PROJECT_ROOT, Settings, get_settings
 
@@ -34,112 +35,149 @@ class StepError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class SourceConnection:
-    """An Airbyte connection: a source connector, its config, and the raw schema it lands in."""
+class Connection:
+    """An Airbyte connection: a source, a destination, which streams go through it.
+
+    Email activity is the high-volume data of this world: it goes to the lake (bronze Parquet, then
+    Spark), not into the warehouse's raw tables. So MailChimp has two connections, as in Airbyte:
+    everything else into DuckDB, and ``email_activity`` into the lake.
+    """
 
     name: str
-    connector: str
-    raw_schema: str
+    source: str  # mailchimp | hubspot
+    destination: str  # destination-duckdb | destination-lake
+    raw_schema: str | None = None  # where destination-duckdb lands the streams
+    streams: tuple[str, ...] | None = None  # only these streams (None: all but `excluded`)
+    excluded: tuple[str, ...] = ()
 
-    def config(self, settings: Settings) -> dict[str, Any]:
-        if self.name == "mailchimp":
+    def source_config(self, settings: Settings) -> dict[str, Any]:
+        if self.source == "mailchimp":
             return {"apikey": settings.mailchimp_api_key, "base_url": settings.mailchimp_base_url}
         return {
             "access_token": settings.hubspot_access_token,
             "base_url": settings.hubspot_base_url,
         }
 
+    def destination_config(self, settings: Settings, run_date: date) -> dict[str, Any]:
+        if self.destination == "destination-lake":
+            # The logical date is the partition, so a rerun of a date lands in the same place.
+            return {"lake_root": str(settings.lake_root), "ingest_date": run_date.isoformat()}
+        return {"destination_path": str(settings.warehouse_path), "schema": self.raw_schema}
 
-SOURCES: dict[str, SourceConnection] = {
-    "mailchimp": SourceConnection("mailchimp", "source-mailchimp", "raw_mailchimp"),
-    "hubspot": SourceConnection("hubspot", "source-hubspot", "raw_hubspot"),
+    def selects(self, stream: str) -> bool:
+        if self.streams is not None:
+            return stream in self.streams
+        return stream not in self.excluded
+
+
+EVENT_STREAMS = ("email_activity",)
+
+CONNECTIONS: dict[str, Connection] = {
+    "mailchimp": Connection(
+        "mailchimp", "mailchimp", "destination-duckdb", "raw_mailchimp", excluded=EVENT_STREAMS
+    ),
+    "hubspot": Connection("hubspot", "hubspot", "destination-duckdb", "raw_hubspot"),
+    "mailchimp_events": Connection(
+        "mailchimp_events", "mailchimp", "destination-lake", streams=EVENT_STREAMS
+    ),
 }
 
 
-def extract_load(source: str, settings: Settings | None = None) -> dict[str, Any]:
-    """Sync one source into its ``raw_<source>`` schema of the warehouse."""
+def extract_load(
+    connection: str, run_date: date | None = None, settings: Settings | None = None
+) -> dict[str, Any]:
+    """Run one Airbyte connection: its source read, piped into its destination."""
     from pipeline import airbyte
 
     settings = settings or get_settings()
-    if source not in SOURCES:
-        raise StepError(f"unknown source {source!r}: choose one of {', '.join(SOURCES)}")
-    connection = SOURCES[source]
-    source_config = connection.config(settings)
+    if connection not in CONNECTIONS:
+        raise StepError(
+            f"unknown connection {connection!r}: choose one of {', '.join(CONNECTIONS)}"
+        )
+    link = CONNECTIONS[connection]
+    source_config = link.source_config(settings)
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    destination_config = {
-        "destination_path": str(settings.warehouse_path),
-        "schema": connection.raw_schema,
-    }
-    catalog = airbyte.configure_catalog(airbyte.discover(connection.connector, source_config))
+    discovered = airbyte.discover(f"source-{link.source}", source_config)
+    streams = [stream["name"] for stream in discovered["streams"] if link.selects(stream["name"])]
     result = airbyte.run_sync(
-        connection.connector,
+        f"source-{link.source}",
         source_config,
-        destination_config,
-        catalog,
-        state_path=settings.state_dir / f"{source}.json",
+        link.destination_config(settings, run_date or date.today()),
+        airbyte.configure_catalog(
+            discovered, streams, append_only=link.destination == "destination-lake"
+        ),
+        state_path=settings.state_dir / f"{connection}.json",
+        destination=link.destination,
     )
-    log.info("synced %s: %s records %s", source, result.records, result.records_per_stream)
+    log.info("synced %s: %s records %s", connection, result.records, result.records_per_stream)
     return {"records": result.records, "records_per_stream": result.records_per_stream}
 
 
 # --- lake -------------------------------------------------------------------------------------
 
-
-def land_bronze(run_date: date, settings: Settings | None = None) -> dict[str, Any]:
-    """Land the raw email activity in the lake's bronze layer, one partition per ingestion date.
-
-    The partition is written beside its final place and renamed into it, so a reader sees either
-    the previous partition or the new one, never half of one; landing the same date twice gives
-    the same bronze.
-    """
-    import duckdb
-
-    settings = settings or get_settings()
-    bronze = settings.lake_root / "bronze" / "email_activity"
-    partition = bronze / f"ingest_date={run_date.isoformat()}"
-    staging = bronze / f".ingest_date={run_date.isoformat()}.tmp"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
-        rows = connection.execute("select count(*) from raw_mailchimp.email_activity").fetchone()[0]
-        target = str(staging / "part-0.parquet").replace("'", "''")
-        connection.execute(
-            f"copy (select * from raw_mailchimp.email_activity) to '{target}' (format parquet)"
-        )
-    retired = bronze / f".ingest_date={run_date.isoformat()}.old"
-    shutil.rmtree(retired, ignore_errors=True)
-    if partition.exists():
-        partition.rename(retired)
-    staging.rename(partition)
-    shutil.rmtree(retired, ignore_errors=True)
-    return {"rows": rows, "partition": str(partition)}
+SPARK_JOBS_DIR = PROJECT_ROOT / "spark_jobs"
+GOLD_TABLES = ("campaign_daily_engagement", "person_engagement", "person_sessions")
 
 
-def build_silver(run_date: date, settings: Settings | None = None) -> dict[str, Any]:
-    """Run the Spark job bronze -> silver with ``spark-submit`` (local mode or a cluster)."""
-    settings = settings or get_settings()
-    lake = settings.lake_root
-    job = PROJECT_ROOT / "spark_jobs" / "email_activity.py"
+def _spark_submit(job: str, run_date: date, settings: Settings, *arguments: str) -> dict[str, Any]:
+    """Run one Spark job with ``spark-submit``: local mode here, the same command on a cluster."""
     command = [
         str(Path(sys.executable).with_name("spark-submit")),
         "--master",
         settings.spark_master,
-        str(job),
+        str(SPARK_JOBS_DIR / f"{job}.py"),
+        *arguments,
+        "--run-date",
+        run_date.isoformat(),
+        # The job's own --master as well: it builds its session from it, and it must agree.
+        "--master",
+        settings.spark_master,
+    ]
+    # The driver runs this environment's Python, so the job's imports resolve.
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
+    output = _run(command, env=env, what=f"the Spark job {job}")
+    # Each job prints one JSON summary line last.
+    summary = output.strip().splitlines()[-1] if output.strip() else "{}"
+    try:
+        return orjson.loads(summary)
+    except orjson.JSONDecodeError:
+        return {"job": job}
+
+
+def build_silver(run_date: date, settings: Settings | None = None) -> dict[str, Any]:
+    """Bronze -> silver: typed, deduplicated email events, published as a new version."""
+    settings = settings or get_settings()
+    lake = settings.lake_root
+    return _spark_submit(
+        "email_activity",
+        run_date,
+        settings,
         "--input",
         str(lake / "bronze" / "email_activity"),
         "--output",
         str(lake / "silver" / "email_activity"),
         "--quarantine",
         str(lake / "quarantine" / "email_activity"),
-        "--run-date",
-        run_date.isoformat(),
-        "--master",
-        settings.spark_master,
-    ]
-    # The driver and the workers run this environment's Python, so the job's imports resolve.
-    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
-    _run(command, env=env, what="the Spark job email_activity")
-    return {"silver": str(lake / "silver" / "email_activity")}
+    )
+
+
+def build_gold(run_date: date, settings: Settings | None = None) -> dict[str, Any]:
+    """Silver -> gold: the engagement tables dbt reads, each published as a new version."""
+    settings = settings or get_settings()
+    lake = settings.lake_root
+    summaries = {
+        table: _spark_submit(
+            table,
+            run_date,
+            settings,
+            "--input",
+            str(lake / "silver" / "email_activity"),
+            "--output",
+            str(lake / "gold" / table),
+        )
+        for table in GOLD_TABLES
+    }
+    return {"rows_written": sum(int(s.get("rows_written", 0)) for s in summaries.values())}
 
 
 # --- warehouse --------------------------------------------------------------------------------
@@ -162,6 +200,7 @@ def dbt_command(*args: str, settings: Settings | None = None) -> dict[str, Any]:
         "WAREHOUSE_PATH": str(settings.warehouse_path.resolve()),
         "LAKE_ROOT": str(settings.lake_root.resolve()),
         "ATTRIBUTION_WINDOW_DAYS": str(settings.attribution_window_days),
+        "PEOPLE_HASH_KEY": settings.people_hash_key,
         # Artifacts and logs live with the run's data, not in the source tree.
         "DBT_TARGET_PATH": str(dbt_dir / "target"),
         "DBT_LOG_PATH": str(dbt_dir / "logs"),
@@ -188,6 +227,15 @@ def check_raw(settings: Settings | None = None) -> dict[str, Any]:
     return {"success": result.success, "statistics": result.statistics}
 
 
+def check_lake(settings: Settings | None = None) -> dict[str, Any]:
+    """Great Expectations on the lake's silver events: schema, keys, no missing day."""
+    from quality.checks import check_lake as run_checks
+
+    settings = settings or get_settings()
+    result = run_checks(settings.lake_root, settings.quality_dir)
+    return {"success": result.success, "statistics": result.statistics}
+
+
 def check_marts(settings: Settings | None = None) -> dict[str, Any]:
     """Great Expectations on the marts."""
     from quality.checks import check_marts as run_checks
@@ -200,13 +248,15 @@ def check_marts(settings: Settings | None = None) -> dict[str, Any]:
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _run(command: list[str], env: dict[str, str], what: str) -> None:
+def _run(command: list[str], env: dict[str, str], what: str) -> str:
+    """Run a command; return its stdout, or raise with the end of its output."""
     completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if completed.returncode != 0:
         output = (completed.stdout + completed.stderr).strip().splitlines()
         detail = "\n".join(output[-30:])
         raise StepError(f"{what} failed (exit {completed.returncode}):\n{detail}")
     log.debug("%s output:\n%s", what, completed.stdout[-4000:])
+    return completed.stdout
 
 
 def run_step(run_id: str, name: str, step, /, **kwargs: Any) -> dict[str, Any]:

@@ -41,10 +41,12 @@ def test_pipeline_is_wired_in_order(dagbag):
     assert downstream == {
         "ingest.extract_load_mailchimp": {"check_raw"} | closing,
         "ingest.extract_load_hubspot": {"check_raw"} | closing,
-        "check_raw": {"lake.land_bronze"} | closing,
+        "check_raw": {"warehouse.build_warehouse"} | closing,
         # a group's inner task reaches the closing tasks through the group's last task
-        "lake.land_bronze": {"lake.build_silver"},
-        "lake.build_silver": {"warehouse.build_warehouse"} | closing,
+        "lake.land_email_events": {"lake.build_silver"},
+        "lake.build_silver": {"lake.build_gold"},
+        "lake.build_gold": {"lake.check_lake"},
+        "lake.check_lake": {"warehouse.build_warehouse"} | closing,
         "warehouse.build_warehouse": {"check_marts"} | closing,
         "check_marts": closing,
         "write_report": set(),
