@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from dbt_fixtures import SILVER_SCHEMA
 
 from quality.checks import QualityCheckFailed, check_lake, check_marts, check_raw
 from quality.ci import run_all
@@ -98,20 +99,6 @@ WAREHOUSE_SQL = "\n".join(
         select * from (values ('f1', null), ('f2', 0.5))
             as t(lifecycle_funnel_id, conversion_from_previous_stage);
         """,
-    ]
-)
-
-SILVER_SCHEMA = pa.schema(
-    [
-        ("campaign_id", pa.string()),
-        ("list_id", pa.string()),
-        ("email_id", pa.string()),
-        ("email_address", pa.string()),
-        ("action", pa.string()),
-        ("bounce_type", pa.string()),
-        ("url", pa.string()),
-        ("ip", pa.string()),
-        ("event_at", pa.timestamp("us", tz="UTC")),
     ]
 )
 
