@@ -156,7 +156,7 @@ def run_sync(
             (folder / "destination.stderr").open("w+b") as destination_stderr_file,
         ):
             # stderr goes to files: a pipe nobody drains could fill up and block a connector.
-            destination = subprocess.Popen(
+            destination_process = subprocess.Popen(
                 [*connector_command(destination), *write_args],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -170,20 +170,20 @@ def run_sync(
             destination_errors: list[str] = []
             reader = threading.Thread(
                 target=_collect_destination_output,
-                args=(destination.stdout, store, destination_errors),
+                args=(destination_process.stdout, store, destination_errors),
                 daemon=True,
             )
             reader.start()
             try:
-                source_errors = _pump(source_process.stdout, destination.stdin, result)
+                source_errors = _pump(source_process.stdout, destination_process.stdin, result)
             except BrokenPipeError:
                 # The destination died: stop the source; the destination's error says why.
                 source_process.kill()
                 source_errors = []
             source_code = source_process.wait()
             with suppress(BrokenPipeError):
-                destination.stdin.close()
-            destination_code = destination.wait()
+                destination_process.stdin.close()
+            destination_code = destination_process.wait()
             reader.join()
             source_stderr = _tail(source_stderr_file)
             destination_stderr = _tail(destination_stderr_file)
