@@ -14,7 +14,9 @@ import pyarrow.dataset as ds
 
 from quality.suites import SILVER_EMAIL_ACTIVITY, SILVER_EMAIL_ACTIVITY_PARTITIONS, TableCheck
 
-SILVER_EMAIL_ACTIVITY_PATH = Path("silver") / "email_activity"
+# A published table's current version (docs/contracts.md): never the folder itself, whose
+# _versions hold old and unfinished copies.
+SILVER_EMAIL_ACTIVITY_PATH = Path("silver") / "email_activity" / "current"
 PARTITION_PREFIX = "event_date="
 
 

@@ -165,7 +165,7 @@ SILVER_EMAIL_ACTIVITY = "lake.silver.email_activity"
 SILVER_EMAIL_ACTIVITY_PARTITIONS = "lake.silver.email_activity.partitions"
 SILVER_COLUMNS = [
     "campaign_id", "list_id", "email_id", "email_address", "action", "bounce_type", "url", "ip",
-    "event_at", "event_date",
+    "event_at", "first_ingest_date", "is_late", "event_date",
 ]  # fmt: skip
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -106,7 +106,7 @@ WAREHOUSE_SQL = "\n".join(
 def write_silver(lake: Path, days: list[int], schema: pa.Schema = SILVER_SCHEMA) -> None:
     """One open per day of March 2024, each in its event_date partition."""
     for day in days:
-        partition = lake / "silver" / "email_activity" / f"event_date=2024-03-{day:02d}"
+        partition = lake / "silver" / "email_activity" / "current" / f"event_date=2024-03-{day:02d}"
         partition.mkdir(parents=True)
         row = {
             "campaign_id": "c1",
@@ -118,6 +118,8 @@ def write_silver(lake: Path, days: list[int], schema: pa.Schema = SILVER_SCHEMA)
             "url": None,
             "ip": "192.0.2.1",
             "event_at": datetime(2024, 3, day, 9, tzinfo=UTC),
+            "first_ingest_date": date(2024, 3, day),
+            "is_late": False,
             "campaign_name": "extra",
         }
         table = pa.Table.from_pylist([row], schema=schema)
@@ -310,7 +312,7 @@ def test_ci_run_all_writes_junit_and_a_summary(
     assert f"Data Docs: {data_docs}" in summary.read_text()
 
     corrupt(warehouse, f"update {MART} set unique_open_rate = 1.5 where campaign_id = 'c1'")
-    shutil.rmtree(lake / "silver" / "email_activity" / "event_date=2024-03-02")
+    shutil.rmtree(lake / "silver" / "email_activity" / "current" / "event_date=2024-03-02")
     assert not run_all(warehouse, lake, context_dir, junit, summary)
     bad = ET.parse(junit).getroot()
     failed = [case for case in bad.iter("testcase") if case.find("failure") is not None]
