@@ -191,6 +191,8 @@ SILVER_SCHEMA = pa.schema(
         ("url", pa.string()),
         ("ip", pa.string()),
         ("event_at", pa.timestamp("us", tz="UTC")),
+        ("first_ingest_date", pa.date32()),
+        ("is_late", pa.bool_()),
     ]
 )
 
@@ -397,12 +399,17 @@ def _write_silver_lake(lake_root: Path) -> None:
             "url": "https://example.com/offer" if action == "click" else None,
             "ip": "192.0.2.1",
             "event_at": _utc(event_at),
+            "first_ingest_date": _utc(event_at).date(),
+            "is_late": False,
         }
         for campaign, audience, email, action, bounce_type, event_at in EMAIL_EVENTS
     ]
     days = sorted({row["event_at"].date() for row in rows})
     for day in days:
-        partition = lake_root / "silver" / "email_activity" / f"event_date={day.isoformat()}"
+        # the published table's current version (docs/contracts.md)
+        partition = (
+            lake_root / "silver" / "email_activity" / "current" / f"event_date={day.isoformat()}"
+        )
         partition.mkdir(parents=True, exist_ok=True)
         day_rows = [row for row in rows if row["event_at"].date() == day]
         table = pa.Table.from_pylist(day_rows, schema=SILVER_SCHEMA)

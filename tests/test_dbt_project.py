@@ -396,8 +396,10 @@ def next_run(built: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
         "url": None,
         "ip": "192.0.2.9",
         "event_at": datetime(2024, 3, 20, 8, tzinfo=UTC),
+        "first_ingest_date": datetime(2024, 3, 20, tzinfo=UTC).date(),
+        "is_late": False,
     }
-    partition = lake / "silver" / "email_activity" / "event_date=2024-03-20"
+    partition = lake / "silver" / "email_activity" / "current" / "event_date=2024-03-20"
     partition.mkdir()
     pq.write_table(pa.Table.from_pylist([late_open], schema=SILVER_SCHEMA), partition / "p.parquet")
     with duckdb.connect(str(warehouse)) as con:
