@@ -7,8 +7,8 @@ One run, end to end, in stages (task groups) with quality gates between them:
    lands them in `raw_mailchimp` / `raw_hubspot`; **check_raw** (Great Expectations) gates them.
 2. **lake**: the high-volume email activity takes its own Airbyte connection to `destination-lake`
    (bronze Parquet, one partition per ingestion date); Spark builds silver (typed, deduplicated,
-   partitioned by event date) and gold (engagement per campaign and day, per person, sessions);
-   **check_lake** gates them.
+   partitioned by event date) and gold (engagement per campaign and day, per person, sessions)
+   in one Spark application; **check_lake** gates them.
 3. **warehouse**: `dbt build` (staging, intermediate, marts and their tests), reading raw and gold.
 4. **check_marts**: Great Expectations on the marts.
 
@@ -112,17 +112,11 @@ def campaign_pipeline():
                 run_date=_run_date(),
             )
 
-        @task(outlets=[LAKE_SILVER])
-        def build_silver() -> dict:
-            from pipeline.steps import build_silver, run_step
+        @task(outlets=[LAKE_SILVER, LAKE_GOLD])
+        def build_lake() -> dict:
+            from pipeline.steps import build_lake, run_step
 
-            return run_step(_run_id(), "build_silver", build_silver, run_date=_run_date())
-
-        @task(outlets=[LAKE_GOLD])
-        def build_gold() -> dict:
-            from pipeline.steps import build_gold, run_step
-
-            return run_step(_run_id(), "build_gold", build_gold, run_date=_run_date())
+            return run_step(_run_id(), "build_lake", build_lake, run_date=_run_date())
 
         @task
         def check_lake() -> dict:
@@ -130,7 +124,7 @@ def campaign_pipeline():
 
             return run_step(_run_id(), "check_lake", check_lake)
 
-        land_email_events() >> build_silver() >> build_gold() >> check_lake()
+        land_email_events() >> build_lake() >> check_lake()
 
     with TaskGroup("warehouse", tooltip="dbt build") as warehouse:
 

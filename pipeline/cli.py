@@ -180,10 +180,9 @@ def sync(
 def lake(run_date: RunDate = None) -> None:
     """Build the lake's silver and gold tables from bronze with the Spark jobs."""
     _configure()
-    from pipeline.steps import build_gold, build_silver
+    from pipeline.steps import build_lake
 
-    _step("build_silver", build_silver, run_date=_run_date(run_date))
-    _step("build_gold", build_gold, run_date=_run_date(run_date))
+    _step("build_lake", build_lake, run_date=_run_date(run_date))
 
 
 @app.command()

@@ -116,68 +116,37 @@ def extract_load(
 # --- lake -------------------------------------------------------------------------------------
 
 SPARK_JOBS_DIR = PROJECT_ROOT / "spark_jobs"
-GOLD_TABLES = ("campaign_daily_engagement", "person_engagement", "person_sessions")
 
 
-def _spark_submit(job: str, run_date: date, settings: Settings, *arguments: str) -> dict[str, Any]:
-    """Run one Spark job with ``spark-submit``: local mode here, the same command on a cluster."""
+def build_lake(run_date: date, settings: Settings | None = None) -> dict[str, Any]:
+    """Bronze -> silver -> gold with Spark: every table published as a new version.
+
+    One ``spark-submit`` of ``spark_jobs/lake.py`` runs all the lake's jobs in one Spark
+    application (local mode here, the same command on a cluster): Spark's fixed start is paid once.
+    """
+    settings = settings or get_settings()
     command = [
         str(Path(sys.executable).with_name("spark-submit")),
         "--master",
         settings.spark_master,
-        str(SPARK_JOBS_DIR / f"{job}.py"),
-        *arguments,
+        str(SPARK_JOBS_DIR / "lake.py"),
+        "--lake-root",
+        str(settings.lake_root),
         "--run-date",
         run_date.isoformat(),
-        # The job's own --master as well: it builds its session from it, and it must agree.
+        # The jobs build their session from their own --master: it must agree.
         "--master",
         settings.spark_master,
     ]
-    # The driver runs this environment's Python, so the job's imports resolve.
+    # The driver runs this environment's Python, so the jobs' imports resolve.
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
-    output = _run(command, env=env, what=f"the Spark job {job}")
-    # Each job prints one JSON summary line last.
-    summary = output.strip().splitlines()[-1] if output.strip() else "{}"
-    try:
-        return orjson.loads(summary)
-    except orjson.JSONDecodeError:
-        return {"job": job}
-
-
-def build_silver(run_date: date, settings: Settings | None = None) -> dict[str, Any]:
-    """Bronze -> silver: typed, deduplicated email events, published as a new version."""
-    settings = settings or get_settings()
-    lake = settings.lake_root
-    return _spark_submit(
-        "email_activity",
-        run_date,
-        settings,
-        "--input",
-        str(lake / "bronze" / "email_activity"),
-        "--output",
-        str(lake / "silver" / "email_activity"),
-        "--quarantine",
-        str(lake / "quarantine" / "email_activity"),
-    )
-
-
-def build_gold(run_date: date, settings: Settings | None = None) -> dict[str, Any]:
-    """Silver -> gold: the engagement tables dbt reads, each published as a new version."""
-    settings = settings or get_settings()
-    lake = settings.lake_root
-    summaries = {
-        table: _spark_submit(
-            table,
-            run_date,
-            settings,
-            "--input",
-            str(lake / "silver" / "email_activity"),
-            "--output",
-            str(lake / "gold" / table),
-        )
-        for table in GOLD_TABLES
+    output = _run(command, env=env, what="the Spark lake jobs")
+    # Each job prints one JSON summary line.
+    jobs = [orjson.loads(line) for line in output.splitlines() if line.startswith('{"job"')]
+    return {
+        "rows_written": sum(int(job.get("rows_written", 0)) for job in jobs),
+        "jobs": {job["job"]: job for job in jobs},
     }
-    return {"rows_written": sum(int(s.get("rows_written", 0)) for s in summaries.values())}
 
 
 # --- warehouse --------------------------------------------------------------------------------

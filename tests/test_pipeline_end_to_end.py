@@ -197,7 +197,7 @@ def test_the_run_report_renders_offline_with_its_charts(runs, tmp_path):
     dom = _chromium("--dump-dom", url, profile=tmp_path / "profile-dom")
     assert dom.returncode == 0, dom.stderr[-2000:]
     # Every step of the run is in the flow, and the business charts were drawn.
-    for step in ("extract_load_mailchimp", "land_email_events", "build_gold", "check_marts"):
+    for step in ("extract_load_mailchimp", "land_email_events", "build_lake", "check_marts"):
         assert step in dom.stdout
     assert dom.stdout.count("<svg") >= 2
     assert 'id="chart-revenue"><svg' in dom.stdout.replace("\n", "").replace("    ", "")
