@@ -6,7 +6,7 @@ reads the hive-partitioned layout (``event_date=YYYY-MM-DD``) that the Spark job
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -31,12 +31,38 @@ def partition_days(directory: Path) -> list[date]:
     )
 
 
-def partition_table(days: list[date]) -> pd.DataFrame:
-    """One row per day from the first to the last partition, with whether it is present."""
-    present = set(days)
-    spine = [days[0] + timedelta(n) for n in range((days[-1] - days[0]).days + 1)] if days else []
+def bronze_event_days(lake_root: Path) -> list[date]:
+    """The UTC days of the valid events landed in bronze: the partitions silver must have.
+
+    A calendar day without any event (no campaign activity) needs no partition, so completeness is
+    measured against what arrived, not against every day between the first and the last.
+    """
+    import duckdb
+
+    bronze = Path(lake_root) / "bronze" / "email_activity"
+    if not any(bronze.glob("ingest_date=*/*.parquet")):
+        return []
+    files = str(bronze / "ingest_date=*" / "*.parquet").replace("'", "''")
+    with duckdb.connect() as connection:
+        connection.execute("set timezone = 'UTC'")
+        rows = connection.execute(
+            f"""
+            select distinct cast(try_cast("timestamp" as timestamptz) as date) as day
+            from read_parquet('{files}')
+            where campaign_id is not null and email_id is not null
+                and action in ('open', 'click', 'bounce')
+                and try_cast("timestamp" as timestamptz) is not null
+            order by day
+            """
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def partition_table(expected: list[date], present: list[date]) -> pd.DataFrame:
+    """One row per day that has events in bronze, with whether silver has its partition."""
+    found = set(present)
     return pd.DataFrame(
-        {"event_date": spine, "is_present": [day in present for day in spine]},
+        {"event_date": expected, "is_present": [day in found for day in expected]},
         columns=["event_date", "is_present"],
     )
 
@@ -45,7 +71,7 @@ def read_lake_table(lake_root: Path, check: TableCheck) -> pd.DataFrame:
     """The DataFrame a lake check validates (its ``table`` names which)."""
     directory = Path(lake_root) / SILVER_EMAIL_ACTIVITY_PATH
     if check.table == SILVER_EMAIL_ACTIVITY_PARTITIONS:
-        return partition_table(partition_days(directory))
+        return partition_table(bronze_event_days(lake_root), partition_days(directory))
     if check.table == SILVER_EMAIL_ACTIVITY:
         if not partition_days(directory):
             return pd.DataFrame()  # the row-count expectation then says what is wrong

@@ -126,6 +126,22 @@ def write_silver(lake: Path, days: list[int], schema: pa.Schema = SILVER_SCHEMA)
         pq.write_table(table, partition / "part.parquet")
 
 
+def write_bronze(lake: Path, days: list[int]) -> None:
+    """What destination-lake landed: one open per day of March 2024, timestamps as strings."""
+    partition = lake / "bronze" / "email_activity" / "ingest_date=2024-03-31"
+    partition.mkdir(parents=True)
+    rows = [
+        {
+            "campaign_id": "c1",
+            "email_id": f"m{day}",
+            "action": "open",
+            "timestamp": f"2024-03-{day:02d}T09:00:00+00:00",
+        }
+        for day in days
+    ]
+    pq.write_table(pa.Table.from_pylist(rows), partition / "part-0.parquet")
+
+
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Path:
     path = tmp_path / "warehouse.duckdb"
@@ -137,6 +153,7 @@ def warehouse(tmp_path: Path) -> Path:
 @pytest.fixture
 def lake(tmp_path: Path) -> Path:
     root = tmp_path / "lake"
+    write_bronze(root, [1, 2, 3])
     write_silver(root, [1, 2, 3])
     return root
 
@@ -276,7 +293,9 @@ def test_good_lake_passes(lake: Path, context_dir: Path) -> None:
 
 def test_lake_with_a_missing_day_and_an_unknown_column_fails(tmp_path: Path) -> None:
     lake = tmp_path / "lake"
-    # 2 March is missing; the files carry a column the contract does not have
+    # bronze has events on 1, 2 and 3 March, silver misses 2 March; the files carry a column the
+    # contract does not have
+    write_bronze(lake, [1, 2, 3])
     write_silver(lake, [1, 3], SILVER_SCHEMA.append(pa.field("campaign_name", pa.string())))
     with pytest.raises(QualityCheckFailed) as failure:
         check_lake(lake, tmp_path / "quality")
