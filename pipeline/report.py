@@ -104,7 +104,7 @@ def funnel_chart(warehouse: Path) -> str | None:
     rows = _query(
         warehouse,
         """
-        select lifecycle_stage, sum(people) as people
+        select lifecycle_stage, sum(contacts_reached_stage) as people
         from marts.lifecycle_funnel
         group by lifecycle_stage, stage_order
         order by stage_order
@@ -115,7 +115,7 @@ def funnel_chart(warehouse: Path) -> str | None:
     figure, axes = _figure()
     axes.bar([row["lifecycle_stage"] for row in rows], [row["people"] for row in rows], color=BAR)
     axes.set_ylabel("people")
-    axes.set_title("Lifecycle funnel: people per stage")
+    axes.set_title("Lifecycle funnel: contacts who reached each stage")
     figure.autofmt_xdate()
     return _svg(figure)
 
@@ -124,10 +124,13 @@ def audience_chart(warehouse: Path) -> str | None:
     rows = _query(
         warehouse,
         """
-        select month, sum(new_members) as new_members, sum(churned_members) as churned_members
+        select
+            activity_month as month,
+            sum(new_members) as new_members,
+            sum(churned_members) as churned_members
         from marts.audience_health
-        group by month
-        order by month
+        group by activity_month
+        order by activity_month
         """,
     )
     if not rows:

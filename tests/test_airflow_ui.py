@@ -84,7 +84,7 @@ def airflow_ui(tmp_path_factory):
 
 
 def test_ui_listens_on_loopback_only(airflow_ui):
-    _, _, port = airflow_ui
+    _, _, port, _ = airflow_ui
     listening = subprocess.run(["ss", "-ltnH"], capture_output=True, text=True).stdout
     addresses = {
         line.split()[3] for line in listening.splitlines() if line.split()[3].endswith(f":{port}")
