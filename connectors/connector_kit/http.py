@@ -80,6 +80,21 @@ class ApiStream(HttpStream):
     """
 
     partition_key: str | None = None
+    # The stream's inline JSON schema (a stream that builds its schema overrides get_json_schema).
+    json_schema: Mapping[str, Any]
+
+    def __init__(self, base_url: str, authenticator: Any, page_size: int) -> None:
+        self._base_url = base_url.rstrip("/") + "/"
+        self.page_size = page_size
+        super().__init__(authenticator=authenticator)
+
+    @property
+    def url_base(self) -> str:
+        return self._base_url
+
+    def get_json_schema(self) -> Mapping[str, Any]:
+        # The CDK asks for it once per record, so it must cost nothing.
+        return self.json_schema
 
     def partitions(self) -> Iterable[str]:
         """The parent ids to read, for partitioned streams."""

@@ -27,18 +27,8 @@ class HubspotStream(ApiStream):
     json_schema: Mapping[str, Any]
 
     def __init__(self, base_url: str, authenticator: AuthBase, page_size: int) -> None:
-        self._base_url = base_url.rstrip("/") + "/"
-        self.page_size = page_size
         self._next_token: str | None = None
-        super().__init__(authenticator=authenticator)
-
-    @property
-    def url_base(self) -> str:
-        return self._base_url
-
-    def get_json_schema(self) -> Mapping[str, Any]:
-        # The CDK asks for it once per record, so it must cost nothing.
-        return self.json_schema
+        super().__init__(base_url, authenticator, page_size)
 
     def request_params(
         self,

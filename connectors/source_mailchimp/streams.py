@@ -27,20 +27,10 @@ class MailchimpStream(ApiStream):
     since_param: str | None = None
 
     def __init__(self, base_url: str, authenticator: AuthBase, page_size: int) -> None:
-        self._base_url = base_url.rstrip("/") + "/"
-        self.page_size = page_size
         # Set by parse_response, read by next_page_token: the CDK calls them in that order on each
         # page, and keeping the counts avoids parsing the body twice.
         self._last_page: tuple[int, int | None] = (0, None)
-        super().__init__(authenticator=authenticator)
-
-    @property
-    def url_base(self) -> str:
-        return self._base_url
-
-    def get_json_schema(self) -> Mapping[str, Any]:
-        # A constant: the CDK asks for it once per record, so it must cost nothing.
-        return self.json_schema
+        super().__init__(base_url, authenticator, page_size)
 
     def request_params(
         self,
