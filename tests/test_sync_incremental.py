@@ -196,10 +196,15 @@ def _killed_once_committed(source: str, stream: str, state: Path) -> Iterator[th
         while not done.is_set():
             if state.exists() and stream in _state_of(state):
                 for process in psutil.Process().children(recursive=True):
-                    if any(Path(part).name in connectors for part in process.cmdline()[:2]):
+                    try:  # other children of pytest may be exiting or already zombies
+                        command = process.cmdline()[:2]
+                    except psutil.Error:
+                        continue
+                    if any(Path(part).name in connectors for part in command):
                         os.kill(process.pid, signal.SIGKILL)
-                killed.set()
-                return
+                        killed.set()
+                if killed.is_set():
+                    return
             time.sleep(0.005)
 
     watcher = threading.Thread(target=watch, daemon=True)
