@@ -1,6 +1,10 @@
 -- One row per person, identified by their normalized email, whether MailChimp, HubSpot or both know
 -- them. Each system can hold the same person more than once (a MailChimp member per audience, a
 -- duplicate HubSpot contact), so each side is first reduced to one row per email.
+-- A table, not a view like the other intermediate models: person_id is a keyed hash whose key only
+-- dbt's connections hold (macros/person_key.sql), so a view would fail when queried outside dbt.
+
+{{ config(materialized='table') }}
 
 with
 
