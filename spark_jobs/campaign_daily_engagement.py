@@ -25,15 +25,20 @@ def _is(action: str) -> Column:
     return F.col("action") == action
 
 
-def transform(silver: DataFrame) -> DataFrame:
-    """Silver events -> one row per (campaign_id, event_date)."""
-    return silver.groupBy("campaign_id", "event_date").agg(
+def engagement(silver: DataFrame, *grain: str) -> DataFrame:
+    """Opens, clicks, bounces and the people behind them, one row per value of ``grain``."""
+    return silver.groupBy(*grain).agg(
         F.count_if(_is("open")).alias("opens"),
         F.count_distinct(F.when(_is("open"), F.col("email_id"))).alias("unique_openers"),
         F.count_if(_is("click")).alias("clicks"),
         F.count_distinct(F.when(_is("click"), F.col("email_id"))).alias("unique_clickers"),
         F.count_if(_is("bounce")).alias("bounces"),
     )
+
+
+def transform(silver: DataFrame) -> DataFrame:
+    """Silver events -> one row per (campaign_id, event_date)."""
+    return engagement(silver, "campaign_id", "event_date")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,9 +1,10 @@
 """What the gold jobs share: read silver as of the run date, build one table, publish it.
 
 Each gold job is a module with a pure ``transform`` and a ``main``; this module is the I/O around
-the transform, so that the three jobs differ only in what they compute. Gold tables are small
-(one row per campaign-day, person or session) and unpartitioned: each run republishes the whole
-table from silver, which makes a rerun for a date give the same table.
+the transform, so that the jobs differ only in what they compute. Each run republishes the whole
+table from silver, which makes a rerun for a date give the same table. The aggregates (one row
+per campaign, campaign-day, person or session) are small and unpartitioned; email_events, at the
+event grain, is partitioned by event date like silver.
 """
 
 from __future__ import annotations
@@ -20,16 +21,23 @@ from spark_jobs.publish import publish, read_published
 Build = Callable[[DataFrame, argparse.Namespace], DataFrame]
 
 
-def gold_main(app_name: str, doc: str | None, build: Build, argv: list[str] | None) -> int:
+def gold_main(
+    app_name: str,
+    doc: str | None,
+    build: Build,
+    argv: list[str] | None,
+    *,
+    partition_by: str | None = None,
+) -> int:
     """The command line of a gold job that makes its table with ``build(silver, args)``."""
     parser = job_arguments(doc, input_help="the published silver email_activity table")
-    return run_job(app_name, parser, _gold_run(build), argv)
+    return run_job(app_name, parser, _gold_run(build, partition_by), argv)
 
 
-def _gold_run(build: Build) -> Run:
+def _gold_run(build: Build, partition_by: str | None) -> Run:
     def run(spark: SparkSession, args: argparse.Namespace) -> dict[str, object]:
         table = build(read_silver(spark, args.input, args.run_date), args)
-        manifest = publish(table, args.output, run_date=args.run_date)
+        manifest = publish(table, args.output, partition_by=partition_by, run_date=args.run_date)
         rows = read_published(spark, args.output, table.schema).count()
         return {"rows_written": rows, "version": manifest["version"]}
 

@@ -18,13 +18,21 @@ from pathlib import Path
 
 from spark_jobs import (
     campaign_daily_engagement,
+    campaign_engagement,
     email_activity,
+    email_events,
     person_engagement,
     person_sessions,
 )
 from spark_jobs.session import build_session
 
-GOLD_JOBS = (campaign_daily_engagement, person_engagement, person_sessions)
+GOLD_JOBS = (
+    email_events,
+    campaign_engagement,
+    campaign_daily_engagement,
+    person_engagement,
+    person_sessions,
+)
 
 
 def job_argv(lake_root: Path) -> list[tuple[object, list[str]]]:

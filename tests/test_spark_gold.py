@@ -13,11 +13,14 @@ from pyspark.testing import assertDataFrameEqual
 
 from spark_jobs import (
     campaign_daily_engagement,
+    campaign_engagement,
     email_activity,
+    email_events,
     person_engagement,
     person_sessions,
 )
 from spark_jobs.email_activity import SILVER_SCHEMA
+from spark_jobs.lake import GOLD_JOBS
 from spark_jobs.publish import read_manifest, read_published
 
 # The Spark session and the bronze lake are test_spark_jobs' fixtures: one JVM for both files.
@@ -141,7 +144,54 @@ def test_person_sessions_split_on_gaps_longer_than_30_minutes(spark: SparkSessio
     assertDataFrameEqual(sessions, expected, checkRowOrder=False)
 
 
-GOLD_JOBS = (campaign_daily_engagement, person_engagement, person_sessions)
+def test_campaign_engagement_counts_each_person_once_over_all_days(spark: SparkSession) -> None:
+    day1, day2 = dt.date(2024, 1, 1), dt.date(2024, 1, 2)
+    silver = silver_df(
+        spark,
+        ("c1", "e1", "open", at(day1, 9)),
+        ("c1", "e1", "open", at(day2, 9)),  # the same opener on another day: still one
+        ("c1", "e2", "open", at(day2, 11)),
+        ("c1", "e1", "click", at(day2, 12)),
+        ("c1", "e3", "bounce", at(day1, 8)),
+        ("c2", "e2", "click", at(day1, 9)),
+    )
+    expected = spark.createDataFrame(
+        [
+            ("c1", 3, 2, 1, 1, 1, at(day1, 8), at(day2, 12)),
+            ("c2", 0, 0, 1, 1, 0, at(day1, 9), at(day1, 9)),
+        ],
+        "campaign_id string, opens long, unique_openers long, clicks long, unique_clickers long,"
+        " bounces long, first_event_at timestamp, last_event_at timestamp",
+    )
+    assertDataFrameEqual(campaign_engagement.transform(silver), expected, checkRowOrder=False)
+    # The daily table's unique counts, summed, would count e1 twice: the reason this table exists.
+    daily = campaign_daily_engagement.transform(silver).where("campaign_id = 'c1'")
+    assert daily.agg({"unique_openers": "sum"}).first()[0] == 3
+
+
+def test_email_events_keep_every_event_with_the_session_it_belongs_to(
+    spark: SparkSession,
+) -> None:
+    silver = silver_df(
+        spark,
+        ("c1", "e1", "open", at(DAY, 10, 0)),
+        ("c1", "e1", "bounce", at(DAY, 10, 10)),
+        ("c2", "e1", "click", at(DAY, 10, 20)),
+        ("c1", "e1", "click", at(DAY, 11, 21)),
+    )
+    events = email_events.transform(silver)
+    assert events.columns == [*SILVER_SCHEMA.fieldNames(), "session_id"]
+    assert events.count() == silver.count()
+    sessions = person_sessions.transform(silver)
+    session_of = {
+        (row.campaign_id, row.action): row.session_id
+        for row in events.select("campaign_id", "action", "session_id").collect()
+    }
+    first, second = sorted(sessions.collect(), key=lambda row: row.session_start_at)
+    assert session_of[("c1", "open")] == first.session_id
+    assert session_of[("c2", "click")] == first.session_id
+    assert session_of[("c1", "click")] == second.session_id
+    assert session_of[("c1", "bounce")] is None  # not activity: no session
 
 
 def test_gold_jobs_publish_from_silver_and_rerun_to_the_same_tables(
@@ -165,8 +215,11 @@ def test_gold_jobs_publish_from_silver_and_rerun_to_the_same_tables(
     assert run_all() == first
     assert all(read_manifest(lake / "gold" / n)["previous"] == v for n, v in versions.items())
     summaries = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [s["rows_written"] for s in summaries if s["job"] != "email_activity_silver"] == [
-        2,  # c1 on 2024-01-01 and on 2024-01-06
-        4,  # e1, e2, e4, e5
-        4,  # one open each: one session each
+    silver_rows = summaries[0]["rows_written"]
+    assert [s["rows_written"] for s in summaries[1:]] == [
+        silver_rows,  # email_events: every silver event
+        1,  # campaign_engagement: c1
+        2,  # campaign_daily_engagement: c1 on 2024-01-01 and on 2024-01-06
+        4,  # person_engagement: e1, e2, e4, e5
+        4,  # person_sessions: one open each, one session each
     ] * 2
