@@ -118,6 +118,30 @@ def extract_load(
 SPARK_JOBS_DIR = PROJECT_ROOT / "spark_jobs"
 
 
+def spark_submit_command(run_date: date, settings: Settings) -> list[str]:
+    """The ``spark-submit`` of the whole lake: local mode by default, a cluster by SPARK_MASTER.
+
+    The same command either way (docker-compose.yml sets SPARK_MASTER to its standalone master):
+    in client mode the driver runs here, the executors on the cluster's workers, which see the
+    lake at the same path (a shared volume).
+    """
+    return [
+        str(Path(sys.executable).with_name("spark-submit")),
+        "--master",
+        settings.spark_master,
+        "--name",
+        f"lake {run_date.isoformat()}",
+        str(SPARK_JOBS_DIR / "lake.py"),
+        "--lake-root",
+        str(settings.lake_root.resolve()),
+        "--run-date",
+        run_date.isoformat(),
+        # The jobs build their session from their own --master: it must agree.
+        "--master",
+        settings.spark_master,
+    ]
+
+
 def build_lake(run_date: date, settings: Settings | None = None) -> dict[str, Any]:
     """Bronze -> silver -> gold with Spark: every table published as a new version.
 
@@ -125,19 +149,7 @@ def build_lake(run_date: date, settings: Settings | None = None) -> dict[str, An
     application (local mode here, the same command on a cluster): Spark's fixed start is paid once.
     """
     settings = settings or get_settings()
-    command = [
-        str(Path(sys.executable).with_name("spark-submit")),
-        "--master",
-        settings.spark_master,
-        str(SPARK_JOBS_DIR / "lake.py"),
-        "--lake-root",
-        str(settings.lake_root),
-        "--run-date",
-        run_date.isoformat(),
-        # The jobs build their session from their own --master: it must agree.
-        "--master",
-        settings.spark_master,
-    ]
+    command = spark_submit_command(run_date, settings)
     # The driver runs this environment's Python, so the jobs' imports resolve.
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
     output = _run(command, env=env, what="the Spark lake jobs")

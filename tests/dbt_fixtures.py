@@ -1,7 +1,8 @@
 """A tiny, hand-written world for developing and testing the dbt project.
 
 ``write_dev_fixture(warehouse_path, lake_root)`` creates the raw tables exactly as docs/contracts.md
-describes them (what destination-duckdb writes) and a silver lake (what the Spark job publishes),
+describes them (what destination-duckdb writes) and the lake's gold tables that dbt reads (what the
+Spark jobs publish: email_events, and campaign_engagement counted from them),
 from a handful of rows small enough to compute the marts by hand. The rows carry the mess of the
 real sources: emails in mixed case with stray spaces, missing names, empty strings, a draft.
 
@@ -179,8 +180,9 @@ EMAIL_EVENTS = [
     ("c2", "aud1", "DEE@example.com", "bounce", "soft", "2024-03-15 09:01:00"),
 ]
 
-# The silver lake's file schema; event_date is not in the files but in the partition directories.
-SILVER_SCHEMA = pa.schema(
+# The gold email_events file schema (silver's columns and the session); event_date is not in the
+# files but in the partition directories.
+EMAIL_EVENTS_SCHEMA = pa.schema(
     [
         ("campaign_id", pa.string()),
         ("list_id", pa.string()),
@@ -193,6 +195,19 @@ SILVER_SCHEMA = pa.schema(
         ("event_at", pa.timestamp("us", tz="UTC")),
         ("first_ingest_date", pa.date32()),
         ("is_late", pa.bool_()),
+        ("session_id", pa.string()),
+    ]
+)
+CAMPAIGN_ENGAGEMENT_SCHEMA = pa.schema(
+    [
+        ("campaign_id", pa.string()),
+        ("opens", pa.int64()),
+        ("unique_openers", pa.int64()),
+        ("clicks", pa.int64()),
+        ("unique_clickers", pa.int64()),
+        ("bounces", pa.int64()),
+        ("first_event_at", pa.timestamp("us", tz="UTC")),
+        ("last_event_at", pa.timestamp("us", tz="UTC")),
     ]
 )
 
@@ -203,7 +218,7 @@ def write_dev_fixture(warehouse_path: Path, lake_root: Path) -> None:
     with duckdb.connect(str(warehouse_path)) as con:
         con.execute("set TimeZone = 'UTC'")
         _write_raw_tables(con)
-    _write_silver_lake(lake_root)
+    _write_gold_lake(lake_root)
 
 
 # Stale versions were extracted by an earlier sync, and last changed before the current ones.
@@ -387,30 +402,63 @@ def _write_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         _insert_versions(con, table, build(rows, UPDATED_AT), build(stale, STALE_UPDATED_AT))
 
 
-def _write_silver_lake(lake_root: Path) -> None:
-    rows = [
-        {
-            "campaign_id": campaign,
-            "list_id": audience,
-            "email_id": subscriber_hash(email),
-            "email_address": email,
-            "action": action,
-            "bounce_type": bounce_type,
-            "url": "https://example.com/offer" if action == "click" else None,
-            "ip": "192.0.2.1",
-            "event_at": _utc(event_at),
-            "first_ingest_date": _utc(event_at).date(),
-            "is_late": False,
-        }
-        for campaign, audience, email, action, bounce_type, event_at in EMAIL_EVENTS
-    ]
-    days = sorted({row["event_at"].date() for row in rows})
-    for day in days:
-        # the published table's current version (docs/contracts.md)
-        partition = (
-            lake_root / "silver" / "email_activity" / "current" / f"event_date={day.isoformat()}"
-        )
+def email_event_row(
+    campaign: str, audience: str, email: str, action: str, bounce_type: str | None, event_at: str
+) -> dict:
+    """One gold email_events row (the session id is a stand-in: dbt passes it through)."""
+    at = _utc(event_at)
+    return {
+        "campaign_id": campaign,
+        "list_id": audience,
+        "email_id": subscriber_hash(email),
+        "email_address": email,
+        "action": action,
+        "bounce_type": bounce_type,
+        "url": "https://example.com/offer" if action == "click" else None,
+        "ip": "192.0.2.1",
+        "event_at": at,
+        "first_ingest_date": at.date(),
+        "is_late": False,
+        "session_id": None if action == "bounce" else f"{subscriber_hash(email)}|{at:%Y-%m-%d}",
+    }
+
+
+def write_email_events(lake_root: Path, rows: list[dict], file_name: str = "part.parquet") -> None:
+    """Rows into gold email_events' current version, one partition directory per event date."""
+    for day in sorted({row["event_at"].date() for row in rows}):
+        partition = lake_root / "gold" / "email_events" / "current" / f"event_date={day}"
         partition.mkdir(parents=True, exist_ok=True)
         day_rows = [row for row in rows if row["event_at"].date() == day]
-        table = pa.Table.from_pylist(day_rows, schema=SILVER_SCHEMA)
-        pq.write_table(table, partition / "part.parquet")
+        table = pa.Table.from_pylist(day_rows, schema=EMAIL_EVENTS_SCHEMA)
+        pq.write_table(table, partition / file_name)
+
+
+def _write_gold_lake(lake_root: Path) -> None:
+    rows = [email_event_row(*event) for event in EMAIL_EVENTS]
+    write_email_events(lake_root, rows)
+    engagement = []
+    for campaign in sorted({row["campaign_id"] for row in rows}):
+        events = [row for row in rows if row["campaign_id"] == campaign]
+
+        def people(action: str, events: list[dict] = events) -> int:
+            return len({row["email_id"] for row in events if row["action"] == action})
+
+        def count(action: str, events: list[dict] = events) -> int:
+            return sum(row["action"] == action for row in events)
+
+        engagement.append(
+            {
+                "campaign_id": campaign,
+                "opens": count("open"),
+                "unique_openers": people("open"),
+                "clicks": count("click"),
+                "unique_clickers": people("click"),
+                "bounces": count("bounce"),
+                "first_event_at": min(row["event_at"] for row in events),
+                "last_event_at": max(row["event_at"] for row in events),
+            }
+        )
+    folder = lake_root / "gold" / "campaign_engagement" / "current"
+    folder.mkdir(parents=True)
+    table = pa.Table.from_pylist(engagement, schema=CAMPAIGN_ENGAGEMENT_SCHEMA)
+    pq.write_table(table, folder / "part.parquet")

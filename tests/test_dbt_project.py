@@ -13,15 +13,12 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
-from dbt_fixtures import SILVER_SCHEMA, subscriber_hash, write_dev_fixture
+from dbt_fixtures import email_event_row, subscriber_hash, write_dev_fixture, write_email_events
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -386,22 +383,8 @@ def next_run(built: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
     warehouse, lake = workdir / "warehouse.duckdb", workdir / "lake"
     shutil.copy(built["warehouse"], warehouse)
     shutil.copytree(built["lake"], lake)
-    late_open = {
-        "campaign_id": "c2",
-        "list_id": "aud1",
-        "email_id": subscriber_hash("cyd@example.com"),
-        "email_address": "cyd@example.com",
-        "action": "open",
-        "bounce_type": None,
-        "url": None,
-        "ip": "192.0.2.9",
-        "event_at": datetime(2024, 3, 20, 8, tzinfo=UTC),
-        "first_ingest_date": datetime(2024, 3, 20, tzinfo=UTC).date(),
-        "is_late": False,
-    }
-    partition = lake / "silver" / "email_activity" / "current" / "event_date=2024-03-20"
-    partition.mkdir()
-    pq.write_table(pa.Table.from_pylist([late_open], schema=SILVER_SCHEMA), partition / "p.parquet")
+    late_open = email_event_row("c2", "aud1", "cyd@example.com", "open", None, "2024-03-20 08:00")
+    write_email_events(lake, [late_open], file_name="late.parquet")
     with duckdb.connect(str(warehouse)) as con:
         con.execute(
             'insert into raw_hubspot.deals (id, properties_amount, "createdAt", _airbyte_raw_id)'

@@ -1,6 +1,6 @@
--- One row per sent campaign: how its email was received (from the lake's events), who unsubscribed
--- after it, and the deals attributed to it (see int_deals_attributed_to_campaigns for the rule):
--- every attributed deal is pipeline, the closed-won ones are also revenue.
+-- One row per sent campaign: how its email was received (the lake's gold engagement), who
+-- unsubscribed after it, and the deals attributed to it (see int_deals_attributed_to_campaigns
+-- for the rule): every attributed deal is pipeline, the closed-won ones are also revenue.
 
 with
 
@@ -10,9 +10,10 @@ campaigns as (
 
 ),
 
-email_events as (
+engagement as (
 
-    select * from {{ ref('stg_lake__email_events') }}
+    -- counted by the Spark job: unique people per campaign over all days
+    select * from {{ ref('stg_lake__campaign_engagement') }}
 
 ),
 
@@ -32,20 +33,6 @@ sent_campaigns as (
 
     select * from campaigns
     where is_sent
-
-),
-
-engagement as (
-
-    select
-        campaign_id,
-        count(*) filter (where event_type = 'open') as opens,
-        count(distinct subscriber_hash) filter (where event_type = 'open') as unique_opens,
-        count(*) filter (where event_type = 'click') as clicks,
-        count(distinct subscriber_hash) filter (where event_type = 'click') as unique_clicks,
-        count(*) filter (where event_type = 'bounce') as bounces
-    from email_events
-    group by campaign_id
 
 ),
 

@@ -1,7 +1,8 @@
--- One row per email event (open, click, bounce) from the lake, keyed to the person by the keyed
--- hash of their email. Incremental: the lake only grows, so each run adds the events from the last
--- day already loaded onwards (that day again, re-merged on the key, to catch its late events)
--- instead of rereading every partition.
+-- One row per email event (open, click, bounce) from the lake's gold events, keyed to the
+-- person by the keyed hash of their email, with the activity session it belongs to.
+-- Incremental: the lake only grows, so each run adds the events from the last day already
+-- loaded onwards (that day again, re-merged on the key, to catch its late events) instead of
+-- rereading every partition.
 
 {{
     config(
@@ -41,6 +42,7 @@ final as (
         cast(
             case when email is not null then {{ person_key('email') }} end as varchar
         ) as person_id,
+        cast(session_id as varchar) as session_id,
         cast(event_type as varchar) as event_type,
         cast(bounce_type as varchar) as bounce_type,
         cast(clicked_url as varchar) as clicked_url,

@@ -2,20 +2,21 @@ with
 
 source as (
 
-    select * from {{ source('lake', 'email_activity') }}
+    select * from {{ source('lake', 'email_events') }}
 
 ),
 
 renamed as (
 
     select
-        -- ids: the silver layer is deduplicated on these four columns, so they identify an event
+        -- ids: the lake deduplicates on these four columns, so they identify an event
         -- (the time in UTC, so that the key does not depend on the session's time zone)
         {{ surrogate_key(['campaign_id', 'email_id', 'action', to_utc_timestamp('event_at')]) }}
             as email_event_id,
         campaign_id,
         list_id as audience_id,
         email_id as subscriber_hash,
+        session_id,
 
         -- the person
         {{ normalize_email('email_address') }} as email,
