@@ -105,5 +105,38 @@ def test_airflow_runs_on_postgres_with_the_local_executor():
     assert env["AIRFLOW__CORE__DAGS_FOLDER"] == "/opt/project/dags"
     deploy = PYPROJECT["dependency-groups"]["deploy"]
     assert any(line.startswith("apache-airflow-providers-postgres") for line in deploy)
-    for name in ("postgres", "mock-apis", "airflow-apiserver", "spark-master"):
+    for name in ("postgres", "mock-apis", "airflow-apiserver", "spark-master", "spark-worker"):
         assert "healthcheck" in SERVICES[name], name
+
+
+def test_the_dag_submits_the_lake_to_the_cluster_which_sees_the_same_lake(monkeypatch):
+    """In compose, the lake step's spark-submit targets the standalone master, and its workers
+    mount the lake at the path the driver (in the Airflow scheduler, LocalExecutor) gives them."""
+    import datetime as dt
+
+    from pipeline.config import Settings
+    from pipeline.steps import spark_submit_command
+
+    scheduler = SERVICES["airflow-scheduler"]
+    for variable in ("WAREHOUSE_PATH", "LAKE_ROOT", "SPARK_MASTER", "PIPELINE_DATA_DIR"):
+        monkeypatch.delenv(variable, raising=False)
+    for variable, value in scheduler["environment"].items():
+        monkeypatch.setenv(variable, str(value))
+    command = spark_submit_command(dt.date(2026, 6, 1), Settings())
+
+    master = command[command.index("--master") + 1]
+    assert master == "spark://spark-master:7077"
+    host, port = master.removeprefix("spark://").split(":")
+    master_command = _command(SERVICES[host])
+    assert master_command[master_command.index("--port") + 1] == port
+    assert master in _command(SERVICES["spark-worker"])
+
+    lake = command[command.index("--lake-root") + 1]
+    for service in ("airflow-scheduler", "spark-worker"):
+        mounts = {
+            target: source
+            for source, target in (v.split(":")[:2] for v in SERVICES[service]["volumes"])
+        }
+        assert any(lake.startswith(target + "/") for target in mounts), (service, lake, mounts)
+        assert mounts.get("/opt/project/data") == "./data", service
+    assert "openjdk-17" in (PROJECT / "docker" / "Dockerfile").read_text()  # the driver's JVM
