@@ -51,6 +51,9 @@ class Settings:
     mock_dirty_rate: str = field(default_factory=lambda: _env("MOCK_DIRTY_RATE", "0.02"))
     # Spark: local mode by default; spark://host:7077 on a cluster.
     spark_master: str = field(default_factory=lambda: _env("SPARK_MASTER", "local[*]"))
+    # The driver's heap; in local mode the driver is also the only executor, so this is what the
+    # lake's jobs have to sort and aggregate in (Spark's own default, 1g, spills at ~10 M events).
+    spark_driver_memory: str = field(default_factory=lambda: _env("SPARK_DRIVER_MEMORY", "2g"))
     # When Airflow runs the pipeline on its own: a cron expression or preset, or "none" for
     # runs triggered by hand only.
     schedule: str | None = field(

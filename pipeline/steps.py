@@ -129,6 +129,8 @@ def spark_submit_command(run_date: date, settings: Settings) -> list[str]:
         str(Path(sys.executable).with_name("spark-submit")),
         "--master",
         settings.spark_master,
+        "--driver-memory",
+        settings.spark_driver_memory,
         "--name",
         f"lake {run_date.isoformat()}",
         str(SPARK_JOBS_DIR / "lake.py"),
