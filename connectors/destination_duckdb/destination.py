@@ -1,6 +1,7 @@
 """DestinationDuckdb: spec, check, and the write loop tying records, state and commits together."""
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,20 @@ def _schema(config: Mapping[str, Any]) -> str:
 def _connect(config: Mapping[str, Any]) -> duckdb.DuckDBPyConnection:
     path = Path(config["destination_path"])
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
+    try:
+        con = duckdb.connect(str(path))
+    except duckdb.IOException as error:
+        if "lock" not in str(error).lower():
+            raise
+        # DuckDB allows one writing process per file: say so, and who holds it, rather than the
+        # CDK's "Something went wrong in the connector".
+        holder = re.search(r"PID \d+", str(error))
+        raise AirbyteTracedException(
+            message=f"The warehouse {path} is open for writing by another process"
+            f"{f' ({holder.group()})' if holder else ''}. DuckDB allows one writing process per "
+            "file: wait for the other sync or dbt run to finish, or run them one after another.",
+            internal_message=str(error),
+            failure_type=FailureType.transient_error,
+        ) from error
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(_schema(config))}")
     return con
