@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --locked --no-sync
 
-.PHONY: help install run up report test lint format check clean
+.PHONY: help install run up report test lint format check clean chaos
 
 help: ## Show the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -46,6 +46,9 @@ format: install ## Format the code
 
 check: install ## Data-quality checks against the existing warehouse
 	$(RUN) pipeline check
+
+chaos: install ## Reliability suite: every fault, crash and leak scenario, then a table (minutes)
+	$(RUN) python -m chaos
 
 clean: ## Remove generated data (warehouse, lake, Airflow DB, logs)
 	rm -rf data

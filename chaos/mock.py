@@ -1,0 +1,112 @@
+"""A private mock server for the suite: started on a free loopback port, with secrets of its own."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+# Used only by this suite, so that finding one of them in an output is a leak, nothing else.
+MAILCHIMP_API_KEY = "chaossecret0mailchimp7f3a9c1e5b2d4-us6"
+HUBSPOT_TOKEN = "pat-na1-chaossecret-8e21-4c6d-9a0b-hubspot7f3a"
+
+
+@dataclass(frozen=True)
+class Mock:
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def source_config(self, source: str) -> dict[str, Any]:
+        if source == "mailchimp":
+            return {"apikey": MAILCHIMP_API_KEY, "base_url": f"{self.url}/3.0"}
+        return {"access_token": HUBSPOT_TOKEN, "base_url": self.url}
+
+    def chaos(self, scenarios: list[str], seed: int) -> dict[str, Any]:
+        """Turn chaos on (``POST /_mock/chaos``); its request count starts again from 0."""
+        body = {"scenarios": scenarios, "seed": seed}
+        response = requests.post(f"{self.url}/_mock/chaos", json=body, timeout=(5, 30))
+        response.raise_for_status()
+        return response.json()
+
+    def chaos_report(self) -> dict[str, Any]:
+        response = requests.get(f"{self.url}/_mock/chaos", timeout=(5, 30))
+        response.raise_for_status()
+        return response.json()
+
+    def calm(self) -> dict[str, Any]:
+        """Turn chaos off; return what it did."""
+        report = self.chaos_report()
+        requests.delete(f"{self.url}/_mock/chaos", timeout=(5, 30)).raise_for_status()
+        return report
+
+    def truth(self) -> dict[str, Any]:
+        response = requests.get(f"{self.url}/_mock/truth", params={"keys": "true"}, timeout=300)
+        response.raise_for_status()
+        return response.json()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def console_script(name: str) -> str:
+    beside_python = Path(sys.executable).with_name(name)
+    return str(beside_python) if beside_python.exists() else (shutil.which(name) or name)
+
+
+@contextmanager
+def running_mock(workdir: Path, seed: int, scale: int, dirty_rate: float = 0.02) -> Iterator[Mock]:
+    """``mock-apis serve`` on 127.0.0.1 with wide HubSpot budgets (the limits have their own
+    tests; here they would only slow every scenario down), stopped on exit."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "MOCK_MAILCHIMP_API_KEY": MAILCHIMP_API_KEY,
+        "MOCK_HUBSPOT_TOKEN": HUBSPOT_TOKEN,
+    }
+    env.pop("MOCK_CHAOS", None)
+    command = [console_script("mock-apis"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--seed", str(seed), "--scale", str(scale), "--dirty-rate", str(dirty_rate)]
+    command += ["--hubspot-burst", "100000", "--hubspot-search-rate", "1000"]
+    url = f"http://127.0.0.1:{port}"
+    log_path = workdir / "mock-apis.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"mock-apis exited: {log_path.read_text()[-2000:]}")
+            try:
+                if requests.get(f"{url}/_mock/health", timeout=(1, 5)).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("mock-apis did not become healthy within 90 s")
+            time.sleep(0.2)
+        yield Mock(url, process, log_path)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
