@@ -9,7 +9,9 @@ One run, end to end, in stages (task groups) with quality gates between them:
    (bronze Parquet, one partition per ingestion date); Spark builds silver (typed, deduplicated,
    partitioned by event date) and gold (engagement per campaign and day, per person, sessions)
    in one Spark application; **check_lake** gates them.
-3. **warehouse**: `dbt build` (staging, intermediate, marts and their tests), reading raw and gold.
+3. **warehouse**: dbt (staging, intermediate, marts), reading raw and gold, one Airflow task per
+   dbt model and seed (astronomer-cosmos), wired as dbt's own graph, so the lineage shows in the
+   Graph view; then one `dbt test` task runs every test. Ephemeral models show as empty tasks.
 4. **check_marts**: Great Expectations on the marts.
 
 Then **write_report** writes the run's HTML report whatever happened, and **fail_if_a_step_failed**
@@ -21,7 +23,17 @@ the Assets they produce (`outlets`), so the Assets view shows the lineage from r
 
 Every task is a thin call of a step in `pipeline/steps.py` (the CLI calls the same steps),
 idempotent for its logical date. DuckDB allows one writing process, so every task that writes
-the warehouse takes the one-slot pool `duckdb_writer`, and one run at a time is allowed.
+the warehouse takes the one-slot pool `duckdb_writer` (every dbt task too), and one run at a time
+is allowed.
+
+How the dbt tasks are built: cosmos must create them while the DAG file is parsed. That stays
+cheap: the graph is read from the manifest that `pipeline prepare` writes with `dbt parse`
+(`pipeline run` and `pipeline up` write it when the project changed), so parsing never runs dbt,
+and neither cosmos nor dbt is imported at module level. Each task runs dbt in its own process
+(`ExecutionMode.LOCAL`, `InvocationMode.DBT_RUNNER`: no dbt start-up per task), with the
+environment of `pipeline/dbt.py` set when it starts; the CLI's `pipeline transform` runs the
+same project, profile and environment as one `dbt build`. Without a manifest the warehouse
+stage is that one `dbt build` task.
 """
 
 from __future__ import annotations
@@ -51,15 +63,97 @@ DEFAULT_ARGS = {
 
 def _run_id() -> str:
     """The pipeline's run id: given by `pipeline run` in the run's conf, else Airflow's own."""
-    context = get_current_context()
-    conf = context["dag_run"].conf or {}
-    return conf.get("pipeline_run_id") or context["run_id"]
+    from pipeline.runlog import pipeline_run_id
+
+    return pipeline_run_id(get_current_context())
 
 
 def _run_date() -> date:
     context = get_current_context()
     moment = context.get("logical_date") or context["dag_run"].run_after
     return moment.date()
+
+
+def _warehouse_group() -> TaskGroup:
+    """The warehouse stage: one Airflow task per dbt model (astronomer-cosmos), so the UI shows
+    dbt's lineage; or, before `pipeline prepare` has written the manifest, one `dbt build` task.
+
+    Cosmos builds its tasks while the DAG is parsed, so this runs at parse time; it stays cheap:
+    the graph comes from the manifest `pipeline prepare` wrote (`dbt parse`), not from running dbt,
+    and neither dbt nor cosmos is imported at module level.
+    """
+    from pipeline import dbt
+
+    settings = get_settings()
+    manifest = dbt.manifest_path(settings)
+    if not manifest.exists():
+        tooltip = "dbt build (`pipeline prepare` gives a task per model)"
+        with TaskGroup("warehouse", tooltip=tooltip) as group:
+
+            @task(pool=WAREHOUSE_WRITER_POOL, outlets=[MARTS])
+            def build_warehouse() -> dict:
+                from pipeline.steps import build_warehouse, run_step
+
+                return run_step(_run_id(), "build_warehouse", build_warehouse)
+
+            build_warehouse()
+        return group
+
+    from cosmos import (
+        DbtTaskGroup,
+        ExecutionConfig,
+        ExecutionMode,
+        InvocationMode,
+        LoadMode,
+        ProfileConfig,
+        ProjectConfig,
+        RenderConfig,
+        TestBehavior,
+    )
+
+    group = DbtTaskGroup(
+        group_id="warehouse",
+        tooltip="dbt: one task per model (dbt build of the model and its tests)",
+        project_config=ProjectConfig(
+            dbt_project_path=settings.dbt_project_dir,
+            manifest_path=manifest,
+            install_dbt_deps=False,  # no dbt packages: the package hub is unreachable here
+        ),
+        profile_config=ProfileConfig(
+            profile_name=dbt.PROFILE_NAME,
+            target_name=dbt.TARGET_NAME,
+            profiles_yml_filepath=dbt.profiles_yml(settings),
+        ),
+        execution_config=ExecutionConfig(
+            execution_mode=ExecutionMode.LOCAL,
+            invocation_mode=InvocationMode.DBT_RUNNER,  # dbt in the task's process: no dbt start-up
+            dbt_executable_path=dbt.dbt_executable(),
+        ),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST,
+            # One `dbt run` task per model, then one `dbt test` task for every test (data tests,
+            # unit tests, the quarantine check): per-model tests (BUILD, AFTER_EACH) would
+            # double the tasks, and a test of several models would need a task of its own.
+            test_behavior=TestBehavior.AFTER_ALL,
+            emit_datasets=False,  # the marts' Asset is declared once, on the test task
+        ),
+        operator_args={
+            # DuckDB allows one writing process: every dbt task takes the one-slot pool.
+            "pool": WAREHOUSE_WRITER_POOL,
+            # The environment dbt reads (warehouse, lake, people-hash key) is set in the task's
+            # process when it starts, from pipeline.config: never stored in the serialized DAG.
+            "pre_execute": dbt.export_dbt_env,
+            # Each dbt task's line in the run's log (for the run report and the summary), and
+            # dbt's warehouse connection closed: see pipeline.dbt.release_warehouse.
+            "on_success_callback": dbt.record_dbt_task,
+            "on_failure_callback": dbt.record_dbt_task,
+            "on_retry_callback": dbt.record_dbt_task,
+        },
+    )
+    for child in group.children.values():
+        if type(child).__name__ == "DbtTestLocalOperator":
+            child.outlets = [MARTS]  # the marts are ready when built and tested
+    return group
 
 
 @dag(
@@ -126,15 +220,7 @@ def campaign_pipeline():
 
         land_email_events() >> build_lake() >> check_lake()
 
-    with TaskGroup("warehouse", tooltip="dbt build") as warehouse:
-
-        @task(pool=WAREHOUSE_WRITER_POOL, outlets=[MARTS])
-        def build_warehouse() -> dict:
-            from pipeline.steps import build_warehouse, run_step
-
-            return run_step(_run_id(), "build_warehouse", build_warehouse)
-
-        build_warehouse()
+    warehouse = _warehouse_group()
 
     @task
     def check_marts() -> dict:

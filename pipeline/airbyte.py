@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,8 +132,13 @@ def run_sync(
     catalog: dict[str, Any],
     state_path: Path,
     destination: str = "destination-duckdb",
+    progress: Callable[[dict[str, int]], None] | None = None,
 ) -> SyncResult:
-    """Pipe ``source read`` into ``<destination> write`` and persist the committed state."""
+    """Pipe ``source read`` into ``<destination> write`` and persist the committed state.
+
+    ``progress``, if given, is called with the records per stream so far, every
+    ``PROGRESS_EVERY`` records of a stream (the CLI draws its progress bars with it).
+    """
     store = StateStore(state_path)
     state = store.messages() or None
     result = SyncResult(source=source)
@@ -175,7 +180,9 @@ def run_sync(
             )
             reader.start()
             try:
-                source_errors = _pump(source_process.stdout, destination_process.stdin, result)
+                source_errors = _pump(
+                    source_process.stdout, destination_process.stdin, result, progress
+                )
             except BrokenPipeError:
                 # The destination died: stop the source; the destination's error says why.
                 source_process.kill()
@@ -204,7 +211,10 @@ def run_sync(
 _RECORD_HEADS = (b'{"type":"RECORD"', b'{"type": "RECORD"')
 
 
-def _pump(source_out, destination_in, result: SyncResult) -> list[str]:
+PROGRESS_EVERY = 1000
+
+
+def _pump(source_out, destination_in, result: SyncResult, progress=None) -> list[str]:
     """Forward records, state and stream statuses; log the rest; return the source's errors."""
     errors: list[str] = []
     counts = result.records_per_stream
@@ -212,7 +222,9 @@ def _pump(source_out, destination_in, result: SyncResult) -> list[str]:
         if line.startswith(_RECORD_HEADS):
             destination_in.write(line)
             stream = _record_stream(line)
-            counts[stream] = counts.get(stream, 0) + 1
+            counts[stream] = count = counts.get(stream, 0) + 1
+            if progress is not None and count % PROGRESS_EVERY == 0:
+                progress(counts)
             continue
         if not line.startswith(b"{"):
             continue
@@ -231,6 +243,8 @@ def _pump(source_out, destination_in, result: SyncResult) -> list[str]:
             errors.append(message["trace"]["error"].get("message", "unknown error"))
         elif kind == "LOG":
             _log_connector(message["log"])
+    if progress is not None:
+        progress(counts)
     return errors
 
 

@@ -31,17 +31,30 @@ def timed_step(runs_dir: Path, run_id: str, name: str) -> Iterator[dict[str, Any
         yield metrics
         status = "success"
     finally:
-        entry = {
-            "step": name,
-            "status": status,
-            "started_at": started,
-            "seconds": round(time.time() - started, 3),
-            "metrics": metrics,
-        }
-        path = log_path(runs_dir, run_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("ab") as file:
-            file.write(orjson.dumps(entry, default=str) + b"\n")
+        record_step(runs_dir, run_id, name, status, started, time.time() - started, metrics)
+
+
+def record_step(
+    runs_dir: Path,
+    run_id: str,
+    name: str,
+    status: str,
+    started_at: float,
+    seconds: float,
+    metrics: dict[str, Any] | None = None,
+) -> None:
+    """Append a step's entry to the run's log (``timed_step`` does it around a step's body)."""
+    entry = {
+        "step": name,
+        "status": status,
+        "started_at": started_at,
+        "seconds": round(seconds, 3),
+        "metrics": metrics or {},
+    }
+    path = log_path(runs_dir, run_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("ab") as file:
+        file.write(orjson.dumps(entry, default=str) + b"\n")
 
 
 def read_steps(runs_dir: Path, run_id: str) -> list[dict[str, Any]]:
@@ -55,3 +68,9 @@ def latest_run_id(runs_dir: Path) -> str | None:
     """The id of the most recently written run log, if any."""
     logs = sorted(runs_dir.glob("*.jsonl"), key=lambda path: path.stat().st_mtime)
     return logs[-1].stem if logs else None
+
+
+def pipeline_run_id(context: Any) -> str:
+    """The run id of an Airflow task's run: given by `pipeline run` in the conf, else Airflow's."""
+    conf = context["dag_run"].conf or {}
+    return conf.get("pipeline_run_id") or context["run_id"]

@@ -39,6 +39,25 @@ def _health(url: str) -> dict | None:
     return response.json() if response.ok else None
 
 
+def mock_command(settings: Settings, *options: str) -> list[str]:
+    """``mock-apis serve`` for this configuration's host, port and world (plus ``options``)."""
+    return [
+        str(Path(sys.executable).with_name("mock-apis")),
+        "serve",
+        "--host",
+        settings.mock_host,
+        "--port",
+        str(settings.mock_port),
+        "--seed",
+        str(settings.mock_seed),
+        "--scale",
+        str(settings.mock_scale),
+        "--dirty-rate",
+        settings.mock_dirty_rate,
+        *options,
+    ]
+
+
 @contextmanager
 def mock_apis(settings: Settings, timeout: float = 60) -> Iterator[str]:
     """Run ``mock-apis`` on the configured host and port for the duration of the block."""
@@ -53,20 +72,7 @@ def mock_apis(settings: Settings, timeout: float = 60) -> Iterator[str]:
             f"port {settings.mock_port} already serves mock APIs with another seed or scale "
             f"({running.get('seed')}, {running.get('scale')}): stop them or set MOCK_PORT"
         )
-    command = [
-        str(Path(sys.executable).with_name("mock-apis")),
-        "serve",
-        "--host",
-        settings.mock_host,
-        "--port",
-        str(settings.mock_port),
-        "--seed",
-        str(settings.mock_seed),
-        "--scale",
-        str(settings.mock_scale),
-        "--dirty-rate",
-        settings.mock_dirty_rate,
-    ]
+    command = mock_command(settings)
     log_file = settings.data_dir / "logs" / "mock-apis.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("ab") as output:
@@ -90,6 +96,8 @@ def mock_apis(settings: Settings, timeout: float = 60) -> Iterator[str]:
 
 def airflow_env(settings: Settings) -> dict[str, str]:
     """Airflow on SQLite inside the ignored data folder, reading this project's DAGs."""
+    from pipeline import dbt
+
     home = settings.airflow_home.resolve()
     return {
         **os.environ,
@@ -98,6 +106,8 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        # Cosmos keeps dbt's partial-parse cache with the run's data, not in a shared /tmp.
+        "AIRFLOW__COSMOS__CACHE_DIR": str(dbt.cosmos_cache_dir(settings)),
         # The step library reads the same configuration as the CLI that started Airflow.
         "PIPELINE_DATA_DIR": str(settings.data_dir.resolve()),
         # Airflow starts its own components as `airflow ...`: this environment's, first on PATH.
@@ -109,8 +119,27 @@ def airflow_command(*args: str) -> list[str]:
     return [str(Path(sys.executable).with_name("airflow")), *args]
 
 
+def prepare_dbt_manifest(settings: Settings, force: bool = False) -> bool:
+    """Write the dbt manifest the DAG renders its dbt tasks from, unless it is current.
+
+    Returns whether it was written (`dbt parse` takes a while; a current manifest is kept).
+    """
+    from pipeline import dbt
+    from pipeline.steps import StepError, write_dbt_manifest
+
+    if not force and dbt.manifest_is_current(settings):
+        return False
+    try:
+        write_dbt_manifest(settings)
+    except StepError as error:
+        raise ServiceError(str(error)) from None
+    dbt.seed_cosmos_cache(settings, DAG_ID, "warehouse")
+    return True
+
+
 def prepare_airflow(settings: Settings, output) -> None:
-    """Create or upgrade Airflow's metadata DB and the warehouse writers' one-slot pool."""
+    """The dbt manifest, Airflow's metadata DB (created or upgraded), the writers' one-slot pool."""
+    prepare_dbt_manifest(settings)
     env = airflow_env(settings)
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
     for command in (

@@ -15,6 +15,7 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -84,9 +85,15 @@ CONNECTIONS: dict[str, Connection] = {
 
 
 def extract_load(
-    connection: str, run_date: date | None = None, settings: Settings | None = None
+    connection: str,
+    run_date: date | None = None,
+    settings: Settings | None = None,
+    progress: Callable[[dict[str, int]], None] | None = None,
 ) -> dict[str, Any]:
-    """Run one Airbyte connection: its source read, piped into its destination."""
+    """Run one Airbyte connection: its source read, piped into its destination.
+
+    ``progress`` is called with the records per stream so far (the CLI's progress bars).
+    """
     from pipeline import airbyte
 
     settings = settings or get_settings()
@@ -108,6 +115,7 @@ def extract_load(
         ),
         state_path=settings.state_dir / f"{connection}.json",
         destination=link.destination,
+        progress=progress,
     )
     log.info("synced %s: %s records %s", connection, result.records, result.records_per_stream)
     return {"records": result.records, "records_per_stream": result.records_per_stream}
@@ -168,34 +176,49 @@ def build_lake(run_date: date, settings: Settings | None = None) -> dict[str, An
 
 def dbt_command(*args: str, settings: Settings | None = None) -> dict[str, Any]:
     """Run a dbt command on the project, pointed at this configuration's warehouse and lake."""
+    from pipeline import dbt
+
     settings = settings or get_settings()
-    dbt_dir = settings.data_dir / "dbt"
     command = [
-        str(Path(sys.executable).with_name("dbt")),
+        dbt.dbt_executable(),
         *args,
         "--project-dir",
         str(settings.dbt_project_dir),
         "--profiles-dir",
         str(settings.dbt_project_dir),
     ]
-    env = {
-        **os.environ,
-        "WAREHOUSE_PATH": str(settings.warehouse_path.resolve()),
-        "LAKE_ROOT": str(settings.lake_root.resolve()),
-        "ATTRIBUTION_WINDOW_DAYS": str(settings.attribution_window_days),
-        "PEOPLE_HASH_KEY": settings.people_hash_key,
-        # Artifacts and logs live with the run's data, not in the source tree.
-        "DBT_TARGET_PATH": str(dbt_dir / "target"),
-        "DBT_LOG_PATH": str(dbt_dir / "logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
+    env = {**os.environ, **dbt.dbt_env(settings), **dbt.dbt_artifacts_env(settings)}
     _run(command, env=env, what=f"dbt {args[0]}")
     return {"command": f"dbt {' '.join(args)}"}
 
 
-def build_warehouse(settings: Settings | None = None) -> dict[str, Any]:
-    """``dbt build``: staging, intermediate and marts, with their tests."""
-    return dbt_command("build", settings=settings)
+def write_dbt_manifest(settings: Settings | None = None) -> dict[str, Any]:
+    """``dbt parse``, then publish its manifest: the DAG renders one task per model from it.
+
+    Run before Airflow starts (``pipeline prepare``, ``pipeline run``, ``pipeline up``), so that
+    parsing the DAG never runs dbt. The copy is replaced whole: a scheduler may be reading it.
+    """
+    import shutil
+
+    from pipeline import dbt
+
+    settings = settings or get_settings()
+    dbt_command("parse", settings=settings)
+    target = Path(dbt.dbt_artifacts_env(settings)["DBT_TARGET_PATH"]) / "manifest.json"
+    published = dbt.manifest_path(settings)
+    staged = published.with_suffix(".json.tmp")
+    shutil.copyfile(target, staged)
+    os.replace(staged, published)
+    return {"manifest": str(published)}
+
+
+def build_warehouse(
+    settings: Settings | None = None, select: str | None = None, exclude: str | None = None
+) -> dict[str, Any]:
+    """``dbt build``: staging, intermediate and marts, with their tests (or a selection)."""
+    chosen = ["--select", select] if select else []
+    chosen += ["--exclude", exclude] if exclude else []
+    return dbt_command("build", *chosen, settings=settings)
 
 
 # --- quality ----------------------------------------------------------------------------------
