@@ -99,14 +99,18 @@ def event_at(bronze: DataFrame) -> Column:
     return F.try_to_timestamp(bronze["timestamp"], F.lit(TIMESTAMP_FORMAT))
 
 
-def reject_reason(bronze: DataFrame) -> Column:
-    """The first reason a bronze row cannot become a silver event, or null when it can."""
+def reject_reason(bronze: DataFrame, parsed_at: Column | None = None) -> Column:
+    """The first reason a bronze row cannot become a silver event, or null when it can.
+
+    ``parsed_at`` is :func:`event_at` of the rows when the caller has already computed it.
+    """
+    parsed_at = event_at(bronze) if parsed_at is None else parsed_at
     return (
         F.when(bronze["campaign_id"].isNull(), F.lit("null campaign_id"))
         .when(bronze["email_id"].isNull(), F.lit("null email_id"))
         .when(bronze["action"].isNull(), F.lit("null action"))
         .when(F.coalesce(bronze["timestamp"], F.lit("")) == "", F.lit("missing timestamp"))
-        .when(event_at(bronze).isNull(), F.lit("unparseable timestamp"))
+        .when(parsed_at.isNull(), F.lit("unparseable timestamp"))
         .when(~bronze["action"].isin(*KNOWN_ACTIONS), F.lit("unknown action"))
     )
 
@@ -124,22 +128,32 @@ def transform(bronze: DataFrame, late_after_days: int = DEFAULT_LATE_AFTER_DAYS)
     Lateness is judged on the first time the event was ingested, so re-extracting an old event
     does not make it late.
     """
-    valid = bronze.where(reject_reason(bronze).isNull())
-    events = valid.select(
-        "campaign_id",
-        "list_id",
-        "email_id",
-        "email_address",
-        "action",
-        F.col("type").alias("bounce_type"),
-        "url",
-        "ip",
-        event_at(valid).alias("event_at"),
-        "ingest_date",
-        "_airbyte_extracted_at",
-        "_airbyte_raw_id",
-    ).withColumn("event_date", F.to_date("event_at"))  # in UTC: the session's time zone
-    copies = Window.partitionBy(*EVENT_KEY)
+    # The timestamp is parsed once: the same column decides validity and becomes event_at.
+    parsed = bronze.withColumn("_event_at", event_at(bronze))
+    valid = parsed.where(reject_reason(parsed, parsed["_event_at"]).isNull())
+    events = (
+        valid.select(
+            "campaign_id",
+            "list_id",
+            "email_id",
+            "email_address",
+            "action",
+            F.col("type").alias("bounce_type"),
+            "url",
+            "ip",
+            F.col("_event_at").alias("event_at"),
+            "ingest_date",
+            "_airbyte_extracted_at",
+            "_airbyte_raw_id",
+        )
+        .withColumn("event_date", F.to_date("event_at"))  # in UTC: the session's time zone
+        # One shuffle for the whole job: every copy of an event has the same event_date (it is
+        # derived from event_at, part of the key), so clustering by date serves both the dedup
+        # window below and the write, which is partitioned by date (Spark drops the write's own
+        # repartition as redundant).
+        .repartition("event_date")
+    )
+    copies = Window.partitionBy("event_date", *EVENT_KEY)
     latest_first = copies.orderBy(
         F.col("_airbyte_extracted_at").desc_nulls_last(), F.col("_airbyte_raw_id").desc_nulls_last()
     )
