@@ -9,9 +9,12 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
@@ -23,6 +26,9 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console(stderr=True)
+log = logging.getLogger("pipeline.cli")
+# typer carries its own copy of click: its usage errors are found from the public BadParameter.
+UsageError = next(kind for kind in typer.BadParameter.__mro__ if kind.__name__ == "UsageError")
 
 Scale = Annotated[
     int | None, typer.Option(help="People in the mock's world (env MOCK_SCALE).", min=10)
@@ -32,6 +38,34 @@ RunDate = Annotated[
     datetime | None,
     typer.Option(formats=["%Y-%m-%d"], help="Logical date of the run (default: today, UTC)."),
 ]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs.")]
+
+
+class _JsonLines(logging.Formatter):
+    """Structured logs for machines (CI, cron, Airflow): one JSON object per line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="seconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "event": record.getMessage(),
+            **getattr(record, "fields", {}),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return orjson.dumps(entry, default=str).decode()
+
+
+def _interactive() -> bool:
+    """A person at a terminal gets progress bars; anything else gets quiet JSON log lines."""
+    return console.is_terminal
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    """Print one line that says what went wrong and what to fix; the caller raises the result."""
+    console.print(f"[red]error[/red]: {message}", markup=True, highlight=False, soft_wrap=True)
+    return typer.Exit(code)
 
 
 def _configure(scale: int | None = None, seed: int | None = None, verbose: bool = False) -> None:
@@ -40,10 +74,20 @@ def _configure(scale: int | None = None, seed: int | None = None, verbose: bool 
         os.environ["MOCK_SCALE"] = str(scale)
     if seed is not None:
         os.environ["MOCK_SEED"] = str(seed)
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    if _interactive():
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    else:
+        handler.setFormatter(_JsonLines())
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler])
+    # Quiet, but each step's start and end is worth a line in a machine's log.
+    log.setLevel(logging.DEBUG if verbose else logging.INFO)
+    from pipeline.config import get_settings
+
+    try:
+        get_settings().warehouse_path  # noqa: B018 (reads and checks the configuration)
+    except ValueError as error:
+        raise _fail(f"configuration: {error}", 2) from None
 
 
 def _new_run_id() -> str:
@@ -54,19 +98,114 @@ def _run_date(value: datetime | None) -> date:
     return value.date() if value else datetime.now(UTC).date()
 
 
-def _step(name: str, step, **kwargs) -> dict:
-    """Run one step from the command line: one-line errors, metrics printed as JSON."""
+def _progress():
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+@contextmanager
+def _records_progress(name: str) -> Iterator[Callable[[dict[str, int]], None] | None]:
+    """Per-stream record counts as progress bars while a sync runs (in a terminal only)."""
+    if not _interactive():
+        yield None
+        return
+    with _progress() as progress:
+        bars: dict[str, Any] = {}
+
+        def update(counts: dict[str, int]) -> None:
+            for stream, records in counts.items():
+                if stream not in bars:
+                    bars[stream] = progress.add_task(f"{name}: {stream}", total=None, detail="")
+                progress.update(bars[stream], detail=f"{records:,} records")
+
+        yield update
+        for bar in bars.values():
+            progress.update(bar, total=1, completed=1)
+
+
+def _step(name: str, step, records: bool = False, **kwargs) -> dict:
+    """Run one step from the command line: progress or structured logs, one-line errors, and
+    the step's metrics printed as JSON on stdout."""
     from pipeline.steps import run_step
 
+    log.info("step started", extra={"fields": {"step": name}})
+    started = time.monotonic()
     try:
-        with console.status(f"{name}…"):
+        if records:
+            with _records_progress(name) as progress:
+                metrics = run_step(_new_run_id(), name, step, progress=progress, **kwargs)
+        elif _interactive():
+            with console.status(f"{name}…"):
+                metrics = run_step(_new_run_id(), name, step, **kwargs)
+        else:
             metrics = run_step(_new_run_id(), name, step, **kwargs)
     except Exception as error:  # every step error is reported the same way
-        console.print(f"[red]error[/red] {name}: {error}")
-        raise typer.Exit(1) from None
+        log.info("step failed", extra={"fields": {"step": name}})
+        raise _fail(f"{name}: {error}") from None
+    seconds = round(time.monotonic() - started, 1)
+    log.info("step finished", extra={"fields": {"step": name, "seconds": seconds}})
     sys.stdout.write(orjson.dumps(metrics, default=str, option=orjson.OPT_INDENT_2).decode())
     sys.stdout.write("\n")
     return metrics
+
+
+@contextmanager
+def _run_progress(settings, run_id: str) -> Iterator[None]:
+    """The steps of a DAG run as they finish, read from the run's log while Airflow runs it:
+    a progress display in a terminal, one structured log line per step otherwise."""
+    from pipeline.runlog import read_steps
+
+    stop = threading.Event()
+    progress = _progress() if _interactive() else None
+    bar = None
+    if progress is not None:
+        progress.start()
+        bar = progress.add_task(
+            "running the DAG campaign_pipeline (airflow dags test)", total=None, detail=""
+        )
+
+    def watch() -> None:
+        seen = 0
+        while True:
+            stopping = stop.wait(2)
+            steps = read_steps(settings.runs_dir, run_id)
+            for entry in steps[seen:]:
+                fields = {k: entry[k] for k in ("step", "status", "seconds")}
+                log.info("step finished", extra={"fields": fields})
+                if progress is not None:
+                    progress.update(
+                        bar,
+                        detail=f"{len(steps)} steps done; last {entry['step']} "
+                        f"({entry['status']}, {entry['seconds']:.0f}s)",
+                    )
+            seen = len(steps)
+            if stopping:
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        watcher.join(timeout=10)
+        if progress is not None:
+            progress.stop()
 
 
 @app.command()
@@ -74,7 +213,7 @@ def run(
     scale: Scale = None,
     seed: Seed = None,
     logical_date: RunDate = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: Verbose = False,
 ) -> None:
     """Run the whole pipeline through Airflow, with the mock APIs running, then print a summary."""
     _configure(scale, seed, verbose)
@@ -92,11 +231,12 @@ def run(
                 f"mock APIs at {settings.mock_url} "
                 f"(seed {settings.mock_seed}, scale {settings.mock_scale})"
             )
-            with console.status("running the Airflow DAG campaign_pipeline (airflow dags test)…"):
+            if services.prepare_dbt_manifest(settings):
+                console.print(f"dbt manifest written: {settings.data_dir / 'dbt'}")
+            with _run_progress(settings, run_id):
                 log_file = services.run_dag(settings, _run_date(logical_date), run_id)
     except services.ServiceError as error:
-        console.print(f"[red]error[/red] {error}")
-        raise typer.Exit(1) from None
+        raise _fail(str(error)) from None
     summary = summarize(settings, run_id)
     summary["seconds"] = round(time.monotonic() - started, 1)
     (settings.runs_dir / f"{run_id}.summary.json").write_bytes(
@@ -152,8 +292,88 @@ def up(
                 os.killpg(airflow.pid, signal.SIGTERM)
                 airflow.wait(timeout=60)
     except services.ServiceError as error:
-        console.print(f"[red]error[/red] {error}")
-        raise typer.Exit(1) from None
+        raise _fail(str(error)) from None
+
+
+@app.command()
+def prepare() -> None:
+    """Write the dbt manifest the DAG renders a task per model from (`dbt parse`), and prepare
+    Airflow's metadata DB and pool; `pipeline run` and `pipeline up` do it when needed."""
+    _configure()
+    from pipeline import services
+    from pipeline.config import get_settings
+
+    settings = get_settings()
+    log_file = settings.data_dir / "logs" / "airflow-prepare.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with console.status("dbt parse…") if _interactive() else _nothing():
+            services.prepare_dbt_manifest(settings, force=True)
+        with log_file.open("ab") as output:
+            services.prepare_airflow(settings, output)
+    except services.ServiceError as error:
+        raise _fail(str(error)) from None
+    from pipeline.dbt import manifest_path
+
+    console.print(f"dbt manifest {manifest_path(settings)}; Airflow home {settings.airflow_home}")
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+@app.command("serve-mock")
+def serve_mock(
+    port: Annotated[int | None, typer.Option(help="TCP port on 127.0.0.1 (env MOCK_PORT).")] = None,
+    scale: Scale = None,
+    seed: Seed = None,
+    dirty_rate: Annotated[
+        float | None,
+        typer.Option(min=0.0, max=1.0, help="Share of defective records (env MOCK_DIRTY_RATE)."),
+    ] = None,
+    days_advanced: Annotated[
+        int, typer.Option(min=0, help="Start this many simulated days after the anchor.")
+    ] = 0,
+) -> None:
+    """Serve the mock APIs in the foreground with the pipeline's configuration, until Ctrl-C.
+
+    The same command `pipeline run` and `pipeline up` start in the background.
+    """
+    if port is not None:
+        os.environ["MOCK_PORT"] = str(port)
+    if dirty_rate is not None:
+        os.environ["MOCK_DIRTY_RATE"] = str(dirty_rate)
+    _configure(scale, seed)
+    from pipeline import services
+    from pipeline.config import get_settings
+
+    command = services.mock_command(get_settings(), "--days-advanced", str(days_advanced))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(command[0], command)  # the mock itself, in this process: Ctrl-C reaches it
+
+
+@app.command()
+def advance(
+    days: Annotated[int, typer.Option(min=1, help="Days to move the simulated now forward.")] = 1,
+    url: Annotated[
+        str | None,
+        typer.Option(help="The running mock (default: the configured MOCK_HOST and MOCK_PORT)."),
+    ] = None,
+) -> None:
+    """Move the running mock's clock forward: new people, campaigns, activity and deals appear.
+
+    The same code as `mock-apis advance`.
+    """
+    _configure()
+    from mock_apis.cli import advance_clock
+    from pipeline.config import get_settings
+
+    try:
+        advance_clock(days=days, url=url or get_settings().mock_url)
+    except typer.BadParameter as error:
+        raise _fail(f"{error.message} (start it with `pipeline serve-mock`)") from None
 
 
 @app.command()
@@ -162,15 +382,18 @@ def sync(
         str, typer.Argument(help="mailchimp, hubspot (into DuckDB) or mailchimp_events (the lake)")
     ],
     run_date: RunDate = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: Verbose = False,
 ) -> None:
     """Run one Airbyte connection: extract a source and load it (the mock APIs must be running)."""
     _configure(verbose=verbose)
-    from pipeline.steps import extract_load
+    from pipeline.steps import CONNECTIONS, extract_load
 
+    if connection not in CONNECTIONS:
+        raise _fail(f"unknown connection {connection!r}: choose one of {', '.join(CONNECTIONS)}", 2)
     _step(
         f"extract_load_{connection}",
         extract_load,
+        records=True,
         connection=connection,
         run_date=_run_date(run_date),
     )
@@ -186,12 +409,21 @@ def lake(run_date: RunDate = None) -> None:
 
 
 @app.command()
-def transform() -> None:
-    """Build the warehouse with dbt (staging, intermediate, marts, tests)."""
+def transform(
+    select: Annotated[
+        str | None,
+        typer.Option(help="Only these dbt nodes (dbt's --select syntax, e.g. +quarantine_rows)."),
+    ] = None,
+    exclude: Annotated[
+        str | None,
+        typer.Option(help="Leave these out (stg_lake__email_events+: all that needs the lake)."),
+    ] = None,
+) -> None:
+    """Build the warehouse with dbt (staging, intermediate, marts, tests): one `dbt build`."""
     _configure()
     from pipeline.steps import build_warehouse
 
-    _step("build_warehouse", build_warehouse)
+    _step("build_warehouse", build_warehouse, select=select, exclude=exclude)
 
 
 @app.command()
@@ -212,8 +444,7 @@ def check(
 
     layers = {"raw": steps.check_raw, "lake": steps.check_lake, "marts": steps.check_marts}
     if layer != "all" and layer not in layers:
-        console.print(f"[red]error[/red] layer must be all, raw, lake or marts, not {layer!r}")
-        raise typer.Exit(2)
+        raise _fail(f"layer must be all, raw, lake or marts, not {layer!r}", 2)
     if layer != "all":
         _step(f"check_{layer}", layers[layer])
         return
@@ -253,9 +484,33 @@ def report(
     settings = get_settings()
     run_id = run_id or latest_run_id(settings.runs_dir)
     if run_id is None:
-        console.print(f"[red]error[/red] no run recorded in {settings.runs_dir}: run one first")
-        raise typer.Exit(1)
+        raise _fail(f"no run recorded in {settings.runs_dir}: run one first")
     console.print(write_report(settings, run_id)["report"])
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="A SQL query, run read-only on the warehouse.")],
+) -> None:
+    """Query the warehouse (read-only) and print the rows, `|`-separated under a header line."""
+    _configure()
+    import duckdb
+
+    from pipeline.config import get_settings
+
+    warehouse = get_settings().warehouse_path
+    if not warehouse.exists():
+        raise _fail(f"no warehouse at {warehouse}: load it first (`pipeline sync`)")
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as connection:
+            cursor = connection.execute(query)
+            names = [column[0] for column in cursor.description or []]
+            rows = cursor.fetchall()
+    except duckdb.Error as error:
+        raise _fail(f"sql: {str(error).splitlines()[0]}", 2) from None
+    lines = [" | ".join(names)]
+    lines += [" | ".join("null" if v is None else str(v) for v in row) for row in rows]
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
 @app.command()
@@ -269,7 +524,24 @@ def summary() -> None:
 
 
 def main() -> None:
-    app()
+    """The entry point: a bad argument gives one line naming what to fix, not a usage box."""
+    try:
+        code = app(standalone_mode=False)
+    except UsageError as error:
+        if type(error).__name__ == "NoArgsIsHelpError":
+            typer.echo(error.ctx.get_help())
+            sys.exit(0)
+        where = error.ctx.command_path if error.ctx else "pipeline"
+        console.print(
+            f"[red]error[/red]: {error.format_message()} (see `{where} --help`)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        code = 2
+    except typer.Abort:
+        console.print("aborted")
+        code = 130
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":
