@@ -136,8 +136,8 @@ def run_sync(
 ) -> SyncResult:
     """Pipe ``source read`` into ``<destination> write`` and persist the committed state.
 
-    ``progress``, if given, is called with the records per stream so far, every
-    ``PROGRESS_EVERY`` records of a stream (the CLI draws its progress bars with it).
+    ``progress``, if given, is called with the records per stream so far, at a stream's first
+    record and every ``PROGRESS_EVERY`` records (the CLI draws its progress bars with it).
     """
     store = StateStore(state_path)
     state = store.messages() or None
@@ -223,7 +223,7 @@ def _pump(source_out, destination_in, result: SyncResult, progress=None) -> list
             destination_in.write(line)
             stream = _record_stream(line)
             counts[stream] = count = counts.get(stream, 0) + 1
-            if progress is not None and count % PROGRESS_EVERY == 0:
+            if progress is not None and (count == 1 or count % PROGRESS_EVERY == 0):
                 progress(counts)
             continue
         if not line.startswith(b"{"):

@@ -80,8 +80,12 @@ def _configure(scale: int | None = None, seed: int | None = None, verbose: bool 
     else:
         handler.setFormatter(_JsonLines())
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler])
-    # Quiet, but each step's start and end is worth a line in a machine's log.
-    log.setLevel(logging.DEBUG if verbose else logging.INFO)
+    # Quiet, but each step's start and end is worth a line in a machine's log (a person at a
+    # terminal sees them in the progress display instead).
+    if verbose:
+        log.setLevel(logging.DEBUG)
+    else:
+        log.setLevel(logging.WARNING if _interactive() else logging.INFO)
     from pipeline.config import get_settings
 
     try:
