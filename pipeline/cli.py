@@ -339,6 +339,10 @@ def serve_mock(
     days_advanced: Annotated[
         int, typer.Option(min=0, help="Start this many simulated days after the anchor.")
     ] = 0,
+    chaos: Annotated[
+        str | None,
+        typer.Option(help="Chaos scenarios, e.g. outage,server_error:rate=0.2 (env MOCK_CHAOS)."),
+    ] = None,
 ) -> None:
     """Serve the mock APIs in the foreground with the pipeline's configuration, until Ctrl-C.
 
@@ -352,7 +356,8 @@ def serve_mock(
     from pipeline import services
     from pipeline.config import get_settings
 
-    command = services.mock_command(get_settings(), "--days-advanced", str(days_advanced))
+    options = ["--days-advanced", str(days_advanced), *(["--chaos", chaos] if chaos else [])]
+    command = services.mock_command(get_settings(), *options)
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(command[0], command)  # the mock itself, in this process: Ctrl-C reaches it
