@@ -102,7 +102,10 @@ def test_serve_mock_serves_the_configured_world(tmp_path):
     port = _free_port()
     env = {**os.environ, "MOCK_SEED": "5", "MOCK_SCALE": "40", "PIPELINE_DATA_DIR": str(tmp_path)}
     process = subprocess.Popen(
-        [str(BIN / "pipeline"), "serve-mock", "--port", str(port), "--days-advanced", "2"],
+        [
+            *(str(BIN / "pipeline"), "serve-mock", "--port", str(port)),
+            *("--days-advanced", "2", "--chaos", "outage"),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -119,6 +122,8 @@ def test_serve_mock_serves_the_configured_world(tmp_path):
             except requests.RequestException:
                 time.sleep(0.3)
         assert (clock["seed"], clock["scale"], clock["days_advanced"]) == (5, 40, 2)
+        chaos = requests.get(f"http://127.0.0.1:{port}/_mock/chaos", timeout=5).json()
+        assert chaos["scenarios"] == ["outage"]
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
