@@ -113,7 +113,7 @@ def _warehouse_group() -> TaskGroup:
 
     group = DbtTaskGroup(
         group_id="warehouse",
-        tooltip="dbt: one task per model (dbt build of the model and its tests)",
+        tooltip="dbt: a task per model and seed (dbt run, dbt seed), then one dbt test",
         project_config=ProjectConfig(
             dbt_project_path=settings.dbt_project_dir,
             manifest_path=manifest,
