@@ -1,5 +1,6 @@
 """One stream's table: buffering, batched loads, and the overwrite / append / dedup semantics."""
 
+import gc
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -86,6 +87,7 @@ class StreamWriter:
             self._con.unregister(STAGED)
         logger.info(f"Stream {self.name}: loaded a batch of {len(self._records)} records.")
         self._records, self._emitted_at = [], []
+        gc.collect()  # the write loop turns automatic collection off (DestinationDuckdb.write)
 
     def publish(self) -> None:
         """Overwrite mode: replace the stream's table by the loaded one, atomically."""

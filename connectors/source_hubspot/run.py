@@ -2,10 +2,10 @@
 
 import sys
 
-from airbyte_cdk.entrypoint import launch
+from connector_kit.runtime import launch_source
 
 from source_hubspot.source import SourceHubspot
 
 
 def run() -> None:
-    launch(SourceHubspot(), sys.argv[1:])
+    launch_source(SourceHubspot(), sys.argv[1:])

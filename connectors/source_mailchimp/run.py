@@ -2,10 +2,10 @@
 
 import sys
 
-from airbyte_cdk.entrypoint import launch
+from connector_kit.runtime import launch_source
 
 from source_mailchimp.source import SourceMailchimp
 
 
 def run() -> None:
-    launch(SourceMailchimp(), sys.argv[1:])
+    launch_source(SourceMailchimp(), sys.argv[1:])
