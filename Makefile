@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --locked --no-sync
 
-.PHONY: help install run up report test lint format check clean chaos
+.PHONY: help install run up report test lint format check clean chaos bench
 
 help: ## Show the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ check: install ## Data-quality checks against the existing warehouse
 
 chaos: install ## Reliability suite: every fault, crash and leak scenario, then a table (minutes)
 	$(RUN) python -m chaos
+
+bench: install ## Benchmark ingestion, dbt, Spark, checks vs their limit and peers (SCALES=10000,100000)
+	$(RUN) python -m bench --scales $(or $(SCALES),10000,100000)
 
 clean: ## Remove generated data (warehouse, lake, Airflow DB, logs)
 	rm -rf data

@@ -1,0 +1,305 @@
+"""The benchmark's outputs: the targets as ratios, a terminal table, a plot, docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+# Targets of issue 8, as ratios measured in one run (the machine is shared and noisy).
+TARGET_RECORDS_PER_S = 50_000
+PEER_RATIOS = {"dlt": 2.0, "pyairbyte": 4.0, "cdk_simple": 1.5}
+INCREMENTAL_SHARE = 0.05
+PEAK_RSS_MB = 1536
+SPARK_VS_DUCKDB = 2.0
+DOCS_BEGIN, DOCS_END = "<!-- bench:results -->", "<!-- /bench:results -->"
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.release()}",
+    }
+
+
+def marginal_rates(results: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Per ingestion comparator, records/s between the two largest scales of the run.
+
+    ``(records_b - records_a) / (wall_b - wall_a)``: the fixed costs (interpreter and library
+    imports, a Spark-like start, discover) cancel out, which leaves the rate at which each one
+    moves records once running. The same with CPU time instead of wall time (``per_cpu_s``) is
+    less disturbed by the other processes of a shared machine.
+    """
+    if len(results["scales"]) < 2:
+        return {}
+    small, large = results["scales"][-2]["ingestion"], results["scales"][-1]["ingestion"]
+    rates: dict[str, dict[str, float]] = {}
+    for name, b in large.items():
+        a = small.get(name)
+        if not a or "error" in a or "error" in b:
+            continue
+        records = b["records"] - a["records"]
+        wall, cpu = b["wall_s"] - a["wall_s"], b["cpu_s"] - a["cpu_s"]
+        if records > 0 and wall > 0 and cpu > 0:
+            rates[name] = {"per_s": round(records / wall), "per_cpu_s": round(records / cpu)}
+    return rates
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target of the issue, judged on the largest scale of the run.
+
+    Rates are the marginal ones (between the two largest scales) when the run has two scales or
+    more, else the end-to-end ones of the largest scale.
+    """
+    if not results["scales"]:
+        return []
+    largest = results["scales"][-1]
+    ingestion = largest.get("ingestion", {})
+    ours = ingestion.get("ours")
+    checks: list[dict[str, Any]] = []
+    marginal = marginal_rates(results)
+    results["marginal_rates"] = marginal
+
+    def _rate(row: dict[str, Any] | None, name: str = "") -> float:
+        if name in marginal:
+            return float(marginal[name]["per_s"])
+        return float(row.get("records_per_s") or 0) if row and "error" not in row else 0.0
+
+    def check(name: str, value: float | None, goal: str, met: bool | None) -> None:
+        checks.append({"target": name, "value": value, "goal": goal, "met": met})
+
+    ours_rate = _rate(ours, "ours")
+    kind = "marginal" if marginal else "end to end"
+    check(
+        f"ours rec/s ({kind})",
+        round(ours_rate),
+        f">= {TARGET_RECORDS_PER_S:,}",
+        ours_rate >= TARGET_RECORDS_PER_S,
+    )
+    for peer, ratio in PEER_RATIOS.items():
+        peer_rate = _rate(ingestion.get(peer), peer)
+        value = round(ours_rate / peer_rate, 2) if peer_rate else None
+        check(
+            f"ours / {peer} ({kind})",
+            value,
+            f">= {ratio}",
+            None if value is None else value >= ratio,
+        )
+    incremental = largest.get("incremental")
+    if ours and incremental and "error" not in incremental and "error" not in ours:
+        share = incremental["wall_s"] / ours["wall_s"]
+        check(
+            "incremental / full (wall)",
+            round(share, 3),
+            f"<= {INCREMENTAL_SHARE}",
+            share <= INCREMENTAL_SHARE,
+        )
+    # Memory over every scale of the run: the stages may run at the smaller scales only.
+    peaks = [
+        row["peak_rss_mb"]
+        for scale in results["scales"]
+        for group in ("ingestion", "stages")
+        for name, row in scale.get(group, {}).items()
+        if "error" not in row and (group == "stages" or name == "ours")
+    ]
+    if peaks:
+        check(
+            "peak RSS of ours and every stage, any scale (MB)",
+            max(peaks),
+            f"< {PEAK_RSS_MB}",
+            max(peaks) < PEAK_RSS_MB,
+        )
+    # The largest scale at which the lake was compared.
+    lake = next((s["lake"] for s in reversed(results["scales"]) if s.get("lake")), {})
+    spark, duck = lake.get("spark"), lake.get("duckdb")
+    if spark and duck and "error" not in spark and "error" not in duck:
+        ratio = spark["detail"]["jobs_s"] / duck["wall_s"]
+        check(
+            "Spark jobs (after start) / DuckDB",
+            round(ratio, 2),
+            f"<= {SPARK_VS_DUCKDB}",
+            ratio <= SPARK_VS_DUCKDB,
+        )
+    return checks
+
+
+def _rows(scale: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    rows = [("ingestion", name, row) for name, row in scale.get("ingestion", {}).items()]
+    if scale.get("incremental"):
+        rows.append(("ingestion", "ours_incremental (1 day)", scale["incremental"]))
+    rows += [("pipeline", name, row) for name, row in scale.get("stages", {}).items()]
+    stages = [row for row in scale.get("stages", {}).values() if "error" not in row]
+    if stages:
+        whole = {
+            "records": stages[0]["records"] if stages else 0,
+            "wall_s": round(sum(row["wall_s"] for row in stages), 2),
+            "peak_rss_mb": max(row["peak_rss_mb"] for row in stages),
+            "cpu_s": round(sum(row["cpu_s"] for row in stages), 2),
+        }
+        whole["records"] = sum(
+            scale["stages"].get(s, {}).get("records", 0)
+            for s in scale["stages"]
+            if s.startswith("ingest")
+        )
+        whole["records_per_s"] = round(whole["records"] / whole["wall_s"], 1)
+        rows.append(("pipeline", "whole run (sum of stages)", whole))
+    for name, row in scale.get("lake", {}).items():
+        rows.append(("lake", name, row))
+    return rows
+
+
+def print_tables(results: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    for scale in results["scales"]:
+        table = Table(title=f"scale {scale['scale']:,} (people)")
+        for column in (
+            "group",
+            "what",
+            "records",
+            "wall s",
+            "rec/s",
+            "peak RSS MB",
+            "CPU s",
+            "replay CPU s",
+        ):
+            table.add_column(column, justify="left" if column in ("group", "what") else "right")
+        for group, name, row in _rows(scale):
+            if "error" in row:
+                table.add_row(group, name, "failed", "", "", "", "", "")
+                continue
+            table.add_row(
+                group,
+                name,
+                f"{row['records']:,}",
+                f"{row['wall_s']:.1f}",
+                f"{row['records_per_s']:,.0f}",
+                f"{row['peak_rss_mb']:,.0f}",
+                f"{row.get('cpu_s', 0):.1f}",
+                f"{row.get('replay_cpu_s', '')}",
+            )
+        console.print(table)
+    table = Table(title="targets (largest scale of this run)")
+    for column in ("target", "value", "goal", "met"):
+        table.add_column(column)
+    for check in results.get("targets", []):
+        met = {True: "[green]yes[/]", False: "[red]no[/]", None: "n/a"}[check["met"]]
+        table.add_row(check["target"], str(check["value"]), check["goal"], met)
+    console.print(table)
+
+
+def plot(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (throughput, memory) = plt.subplots(1, 2, figsize=(12, 4.5))
+    names = sorted({n for s in results["scales"] for n in s.get("ingestion", {})})
+    for name in names:
+        points = [
+            (s["scale"], s["ingestion"][name])
+            for s in results["scales"]
+            if name in s.get("ingestion", {}) and "error" not in s["ingestion"][name]
+        ]
+        if not points:
+            continue
+        xs = [p[0] for p in points]
+        throughput.plot(xs, [p[1]["records_per_s"] for p in points], marker="o", label=name)
+        memory.plot(xs, [p[1]["peak_rss_mb"] for p in points], marker="o", label=name)
+    for axis, label in (
+        (throughput, "records/s (members)"),
+        (memory, "peak RSS of the process tree (MB)"),
+    ):
+        axis.set_xscale("log")
+        axis.set_xlabel("scale (people in the mock)")
+        axis.set_ylabel(label)
+        axis.grid(True, alpha=0.3)
+    throughput.set_yscale("log")
+    throughput.axhline(TARGET_RECORDS_PER_S, color="grey", linestyle="--", linewidth=1)
+    throughput.legend(fontsize=8)
+    fig.suptitle("Ingestion of the MailChimp members: throughput and memory against scale")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def markdown(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    lines = [
+        f"Run of {results['started_at']} (total {results.get('wall_s', 0):.0f} s) on {m['cpu']}, "
+        f"{m['cores']} cores, {m['memory_gb']} GB, {m['system']}, Python {m['python']}; "
+        f"load average at start {m['load_average_at_start']} (the machine is shared).",
+        "",
+    ]
+    for scale in results["scales"]:
+        lines += [
+            f"### Scale {scale['scale']:,} people",
+            "",
+            "| group | what | records | wall s | rec/s | peak RSS MB | CPU s |",
+            "|---|---|---:|---:|---:|---:|---:|",
+        ]
+        for group, name, row in _rows(scale):
+            if "error" in row:
+                lines.append(f"| {group} | {name} | failed | | | | |")
+                continue
+            lines.append(
+                f"| {group} | {name} | {row['records']:,} | {row['wall_s']:.1f} | "
+                f"{row['records_per_s']:,.0f} | {row['peak_rss_mb']:,.0f} | "
+                f"{row.get('cpu_s', 0):.1f} |"
+            )
+        warm = scale.get("warm_up")
+        if warm and "error" not in warm:
+            lines += [
+                "",
+                f"The mock computing the members' pages once (warm-up): {warm['wall_s']:.1f} s, "
+                f"mock CPU {warm.get('mock_cpu_s', 0):.1f} s; the timed runs were served from the "
+                "replay cache (replay CPU per run in results.json).",
+            ]
+        lake = scale.get("lake", {}).get("spark")
+        if lake and "error" not in lake:
+            lines += [
+                "",
+                f"Spark: session start {lake['detail']['session_s']:.1f} s, jobs "
+                f"{lake['detail']['jobs_s']:.1f} s, process {lake['wall_s']:.1f} s.",
+            ]
+        lines.append("")
+    lines += [
+        "### Targets (largest scale)",
+        "",
+        "| target | value | goal | met |",
+        "|---|---:|---|---|",
+    ]
+    for check in results.get("targets", []):
+        met = {True: "yes", False: "**no**", None: "n/a"}[check["met"]]
+        lines.append(f"| {check['target']} | {check['value']} | {check['goal']} | {met} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_docs(results: dict[str, Any], docs: Path, out: Path) -> None:
+    """Replace the generated block of docs/benchmarks.md (the text around it is kept)."""
+    block = f"{DOCS_BEGIN}\n{markdown(results)}{DOCS_END}"
+    text = docs.read_text() if docs.exists() else f"# Benchmarks\n\n{DOCS_BEGIN}\n{DOCS_END}\n"
+    if DOCS_BEGIN not in text:
+        text += f"\n{DOCS_BEGIN}\n{DOCS_END}\n"
+    head, _, rest = text.partition(DOCS_BEGIN)
+    _, _, tail = rest.partition(DOCS_END)
+    docs.write_text(head + block + tail)
