@@ -19,6 +19,7 @@ from pyspark.sql import functions as F
 from spark_jobs.gold import gold_main
 
 APP_NAME = "campaign_daily_engagement"
+INPUT = "silver/email_activity"  # under the lake\'s root
 
 
 def _is(action: str) -> Column:

@@ -21,6 +21,7 @@ from spark_jobs.campaign_daily_engagement import engagement
 from spark_jobs.gold import gold_main
 
 APP_NAME = "campaign_engagement"
+INPUT = "silver/email_activity"  # under the lake\'s root
 
 
 def transform(silver: DataFrame) -> DataFrame:

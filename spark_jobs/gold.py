@@ -1,4 +1,4 @@
-"""What the gold jobs share: read silver as of the run date, build one table, publish it.
+"""What the gold jobs share: read their input as of the run date, build one table, publish it.
 
 Each gold job is a module with a pure ``transform`` and a ``main``; this module is the I/O around
 the transform, so that the jobs differ only in what they compute. Each run republishes the whole
@@ -10,6 +10,7 @@ event grain, is partitioned by event date like silver.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from collections.abc import Callable
 
 from pyspark.sql import DataFrame, SparkSession
@@ -19,6 +20,7 @@ from spark_jobs.email_activity import read_silver
 from spark_jobs.publish import publish, read_published
 
 Build = Callable[[DataFrame, argparse.Namespace], DataFrame]
+Reader = Callable[[SparkSession, str, dt.date | None], DataFrame]
 
 
 def gold_main(
@@ -28,15 +30,20 @@ def gold_main(
     argv: list[str] | None,
     *,
     partition_by: str | None = None,
+    reads: Reader = read_silver,
+    input_help: str = "the published silver email_activity table",
 ) -> int:
-    """The command line of a gold job that makes its table with ``build(silver, args)``."""
-    parser = job_arguments(doc, input_help="the published silver email_activity table")
-    return run_job(app_name, parser, _gold_run(build, partition_by), argv)
+    """The command line of a gold job that makes its table with ``build(input, args)``.
+
+    The input is silver, read as of the run date, unless ``reads`` says otherwise.
+    """
+    parser = job_arguments(doc, input_help=input_help)
+    return run_job(app_name, parser, _gold_run(build, partition_by, reads), argv)
 
 
-def _gold_run(build: Build, partition_by: str | None) -> Run:
+def _gold_run(build: Build, partition_by: str | None, reads: Reader) -> Run:
     def run(spark: SparkSession, args: argparse.Namespace) -> dict[str, object]:
-        table = build(read_silver(spark, args.input, args.run_date), args)
+        table = build(reads(spark, args.input, args.run_date), args)
         manifest = publish(table, args.output, partition_by=partition_by, run_date=args.run_date)
         rows = read_published(spark, args.output, table.schema).count()
         return {"rows_written": rows, "version": manifest["version"]}

@@ -51,8 +51,9 @@ def job_argv(lake_root: Path) -> list[tuple[object, list[str]]]:
             ],
         )
     ]
-    for job in GOLD_JOBS:
-        jobs.append((job, ["--input", silver, "--output", str(lake_root / "gold" / job.APP_NAME)]))
+    for job in GOLD_JOBS:  # in order: person_sessions reads what email_events publishes
+        source = str(lake_root / job.INPUT)
+        jobs.append((job, ["--input", source, "--output", str(lake_root / "gold" / job.APP_NAME)]))
     return jobs
 
 

@@ -35,6 +35,7 @@ from pyspark.sql import functions as F
 from spark_jobs.gold import gold_main
 
 APP_NAME = "person_engagement"
+INPUT = "silver/email_activity"  # under the lake\'s root
 RECENCY_DECAY_DAYS = 30  # the recency term falls by a factor e every 30 days
 FULL_FREQUENCY = 20  # opens + 3 x clicks in 90 days that earn the whole frequency half
 CLICK_WEIGHT = 3

@@ -1,15 +1,14 @@
 """Gold: person_sessions, each person's bursts of activity (opens and clicks close in time).
 
-A session starts with a person's first open or click, and goes on while each next one follows the
-previous within :data:`SESSION_GAP_SECONDS` (30 minutes, gaps of exactly 30 minutes included);
-a longer gap starts a new session. Bounces are delivery failures, not activity, so they are left
-out.
+One row per session of gold email_events (which assigns each open and click its session: see
+:mod:`spark_jobs.email_events` for the rule, a gap of more than 30 minutes starts a new one), so
+this job reads gold/email_events, not silver: the sessions are found once, by one job.
 
 Columns: session_id (sha256 of email_id and start, stable across reruns), email_id,
 session_start_at, session_end_at, duration_seconds, events, opens, clicks, campaigns (distinct
 campaign_ids in the session), session_date (UTC date of the start).
 
-    python -m spark_jobs.person_sessions --input data/lake/silver/email_activity \\
+    python -m spark_jobs.person_sessions --input data/lake/gold/email_events \\
         --output data/lake/gold/person_sessions --run-date 2024-01-06
 """
 
@@ -17,37 +16,20 @@ from __future__ import annotations
 
 import sys
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from spark_jobs.email_events import read_email_events
 from spark_jobs.gold import gold_main
 
 APP_NAME = "person_sessions"
-SESSION_GAP_SECONDS = 30 * 60
-ACTIVITY = ("open", "click")  # what a session is made of
+INPUT = "gold/email_events"  # under the lake's root
 
 
-def sessionize(silver: DataFrame) -> DataFrame:
-    """The opens and clicks of silver, each with the ``session_id`` of the session it is part of."""
-    activity = silver.where(F.col("action").isin(*ACTIVITY))
-    in_time = Window.partitionBy("email_id").orderBy("event_at", "action", "campaign_id")
-    gap = F.unix_seconds("event_at") - F.unix_seconds(F.lag("event_at").over(in_time))
-    starts = activity.withColumn(
-        "starts_session", F.when(gap <= SESSION_GAP_SECONDS, 0).otherwise(1)
-    )
-    numbered = starts.withColumn("session_number", F.sum("starts_session").over(in_time))
-    session = Window.partitionBy("email_id", "session_number")
-    session_start = F.min("event_at").over(session)
-    session_id = F.sha2(
-        F.concat_ws("|", "email_id", F.date_format(session_start, "yyyy-MM-dd'T'HH:mm:ss")), 256
-    )
-    return numbered.withColumn("session_id", session_id).drop("starts_session", "session_number")
-
-
-def transform(silver: DataFrame) -> DataFrame:
-    """Silver events -> one row per session (see the module docstring)."""
+def transform(email_events: DataFrame) -> DataFrame:
+    """Gold email events -> one row per session (see the module docstring)."""
     sessions = (
-        sessionize(silver)
+        email_events.where(F.col("session_id").isNotNull())
         .groupBy("session_id", "email_id")
         .agg(
             F.min("event_at").alias("session_start_at"),
@@ -75,7 +57,14 @@ def transform(silver: DataFrame) -> DataFrame:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return gold_main(APP_NAME, __doc__, lambda silver, _args: transform(silver), argv)
+    return gold_main(
+        APP_NAME,
+        __doc__,
+        lambda events, _args: transform(events),
+        argv,
+        reads=read_email_events,
+        input_help="the published gold email_events table",
+    )
 
 
 if __name__ == "__main__":
