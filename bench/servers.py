@@ -6,6 +6,9 @@ process ids when the scale is done: nothing else running on the machine is touch
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import signal
 import socket
 import subprocess
 import sys
@@ -68,6 +71,13 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to stop it when the benchmark dies, even by SIGKILL
+    (a timed-out test), so that no server is left behind."""
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: no such safety net
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def _wait_until_up(url: str, process: subprocess.Popen, what: str) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
@@ -106,7 +116,9 @@ def serving(scale: int, seed: int, cache: Path, logs: Path) -> Iterator[Servers]
     mock_url = f"http://127.0.0.1:{mock_port}"
     replay_url = f"http://127.0.0.1:{replay_port}"
     with (logs / "mock.log").open("wb") as mock_log, (logs / "replay.log").open("wb") as replay_log:
-        mock = subprocess.Popen(mock_command, stdout=mock_log, stderr=subprocess.STDOUT)
+        mock = subprocess.Popen(
+            mock_command, stdout=mock_log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
+        )
         replay = None
         try:
             _wait_until_up(f"{mock_url}/_mock/health", mock, "mock-apis")
@@ -115,7 +127,12 @@ def serving(scale: int, seed: int, cache: Path, logs: Path) -> Iterator[Servers]
                 *("-m", "bench.replay", "--upstream", mock_url, "--cache", str(cache)),
                 *("--port", str(replay_port)),
             ]
-            replay = subprocess.Popen(replay_command, stdout=replay_log, stderr=subprocess.STDOUT)
+            replay = subprocess.Popen(
+                replay_command,
+                stdout=replay_log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent,
+            )
             _wait_until_up(f"{replay_url}/_mock/health", replay, "the replay server")
             yield Servers(mock_url, replay_url, mock.pid, replay.pid, scale)
         finally:

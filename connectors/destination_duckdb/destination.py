@@ -97,8 +97,9 @@ class DestinationDuckdb(Destination):
         """
         batch_size = int(config.get("batch_size") or DEFAULT_BATCH_SIZE)
         # Records are plain, acyclic dicts: the cyclic garbage collector finds nothing in them but
-        # walks every buffered one again and again (a third of the load's time). Objects alive now
-        # are frozen out of its sight, and it runs once per flushed batch instead (StreamWriter).
+        # walks every buffered one again and again (parsing a batch of members took 2.8 times as
+        # long with it on). Objects alive now are frozen out of its sight, and it runs once per
+        # flushed batch instead (StreamWriter.flush).
         gc.freeze()
         automatic_gc = gc.isenabled()
         gc.disable()
