@@ -116,6 +116,22 @@ def cosmos_cache_dir(settings: Settings) -> Path:
     return dbt_dir(settings).resolve() / "cosmos"
 
 
+def seed_cosmos_cache(settings: Settings, dag_id: str, group_id: str) -> None:
+    """Give cosmos the partial parse `dbt parse` just wrote (with cosmos' own --profile and
+    --target, which dbt's partial-parse state includes), so that its first task does not parse
+    the whole project again. Cosmos keeps it per DAG and group: ``<cache>/<dag>__<group>/target``.
+    """
+    import shutil
+
+    target = Path(dbt_artifacts_env(settings)["DBT_TARGET_PATH"])
+    cached = cosmos_cache_dir(settings) / f"{dag_id}__{group_id}" / "target"
+    cached.mkdir(parents=True, exist_ok=True)
+    for name in ("partial_parse.msgpack", "manifest.json"):
+        if (target / name).exists():
+            shutil.copyfile(target / name, cached / f"{name}.tmp")
+            os.replace(cached / f"{name}.tmp", cached / name)
+
+
 def record_dbt_task(context) -> None:
     """A dbt task's success or failure callback: closes dbt's connection to the warehouse (see
     ``release_warehouse``) and writes the task's line in the run's log, which the run report and

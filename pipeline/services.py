@@ -133,6 +133,7 @@ def prepare_dbt_manifest(settings: Settings, force: bool = False) -> bool:
         write_dbt_manifest(settings)
     except StepError as error:
         raise ServiceError(str(error)) from None
+    dbt.seed_cosmos_cache(settings, DAG_ID, "warehouse")
     return True
 
 

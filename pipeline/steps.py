@@ -203,7 +203,11 @@ def write_dbt_manifest(settings: Settings | None = None) -> dict[str, Any]:
     from pipeline import dbt
 
     settings = settings or get_settings()
-    dbt_command("parse", settings=settings)
+    # The profile and target named as cosmos names them: dbt's partial-parse state includes them,
+    # so cosmos' first task can start from this parse (pipeline.dbt.seed_cosmos_cache).
+    dbt_command(
+        "parse", "--profile", dbt.PROFILE_NAME, "--target", dbt.TARGET_NAME, settings=settings
+    )
     target = Path(dbt.dbt_artifacts_env(settings)["DBT_TARGET_PATH"]) / "manifest.json"
     published = dbt.manifest_path(settings)
     staged = published.with_suffix(".json.tmp")
