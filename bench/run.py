@@ -278,7 +278,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--docs", type=Path, default=PROJECT_ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--no-docs", action="store_true", help="do not update docs/benchmarks.md")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="measure nothing: render the table, plot and docs again from <out>/results.json",
+    )
     args = parser.parse_args(argv)
+    if args.report_only:
+        results = orjson.loads((args.out / "results.json").read_bytes())
+        results["targets"] = report.targets(results)
+        (args.out / "results.json").write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
+        report.plot(results, args.out / "bench.png")
+        if not args.no_docs:
+            report.write_docs(results, args.docs, args.out)
+        report.print_tables(results)
+        return 0
     scales = [int(s.replace("_", "")) for s in args.scales.split(",") if s.strip()]
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     stage_scales = (
