@@ -248,7 +248,14 @@ def mart_checks(campaign_performance: str = DEFAULT_CAMPAIGN_PERFORMANCE) -> lis
         ),
         TableCheck(
             f"{schema}.dim_people",
-            [_not_empty(), *_primary_key("person_id")],
+            [
+                _not_empty(),
+                *_primary_key("person_id"),
+                # the lake's score, documented as 0 to 100 (spark_jobs/person_engagement.py)
+                gxe.ExpectColumnValuesToBeBetween(
+                    column="engagement_score", min_value=0, max_value=100
+                ),
+            ],
         ),
         TableCheck(
             f"{schema}.audience_health",

@@ -1,7 +1,8 @@
 """Gold: person_engagement, one row per person (email_id) with recency, frequency and a score.
 
-As of the run date (or, without one, the latest event date in silver), counting only opens and
-clicks as engagement (bounces are delivery failures):
+As of the latest event date in silver up to the run date (the day the data reaches, not the wall
+clock: a lake replayed or loaded late scores people the same, and a run is a pure function of its
+data), counting only opens and clicks as engagement (bounces are delivery failures):
 
 - ``last_engaged_at``, ``recency_days``: the last open or click, and the days from its date to
   the as-of date (null for a person who never engaged);
@@ -83,8 +84,9 @@ def transform(silver: DataFrame, as_of: dt.date) -> DataFrame:
 
 
 def main(argv: list[str] | None = None) -> int:
-    def build(silver: DataFrame, args: argparse.Namespace) -> DataFrame:
-        as_of = args.run_date or silver.agg(F.max("event_date")).first()[0]
+    def build(silver: DataFrame, _args: argparse.Namespace) -> DataFrame:
+        # silver as of the run date: its latest event date is the as-of date (see the docstring)
+        as_of = silver.agg(F.max("event_date")).first()[0]
         return transform(silver, as_of)
 
     return gold_main(APP_NAME, __doc__, build, argv)

@@ -180,9 +180,9 @@ EMAIL_EVENTS = [
     ("c2", "aud1", "DEE@example.com", "bounce", "soft", "2024-03-15 09:01:00"),
 ]
 
-# The gold email_events file schema (silver's columns and the session); event_date is not in the
+# The silver lake's file schema (what the lake's quality checks read); event_date is not in the
 # files but in the partition directories.
-EMAIL_EVENTS_SCHEMA = pa.schema(
+SILVER_SCHEMA = pa.schema(
     [
         ("campaign_id", pa.string()),
         ("list_id", pa.string()),
@@ -195,9 +195,10 @@ EMAIL_EVENTS_SCHEMA = pa.schema(
         ("event_at", pa.timestamp("us", tz="UTC")),
         ("first_ingest_date", pa.date32()),
         ("is_late", pa.bool_()),
-        ("session_id", pa.string()),
     ]
 )
+# Gold email_events, what dbt reads: silver's columns and the event's session.
+EMAIL_EVENTS_SCHEMA = SILVER_SCHEMA.append(pa.field("session_id", pa.string()))
 CAMPAIGN_ENGAGEMENT_SCHEMA = pa.schema(
     [
         ("campaign_id", pa.string()),
@@ -210,6 +211,47 @@ CAMPAIGN_ENGAGEMENT_SCHEMA = pa.schema(
         ("last_event_at", pa.timestamp("us", tz="UTC")),
     ]
 )
+
+
+PERSON_ENGAGEMENT_SCHEMA = pa.schema(
+    [
+        ("email_id", pa.string()),
+        ("email_address", pa.string()),
+        ("first_event_at", pa.timestamp("us", tz="UTC")),
+        ("last_engaged_at", pa.timestamp("us", tz="UTC")),
+        ("recency_days", pa.int32()),
+        ("frequency_30d", pa.int64()),
+        ("frequency_90d", pa.int64()),
+        ("opens_90d", pa.int64()),
+        ("clicks_90d", pa.int64()),
+        ("bounces_90d", pa.int64()),
+        ("engagement_score", pa.float64()),
+        ("as_of_date", pa.date32()),
+    ]
+)
+PERSON_SESSIONS_SCHEMA = pa.schema(
+    [
+        ("session_id", pa.string()),
+        ("email_id", pa.string()),
+        ("session_start_at", pa.timestamp("us", tz="UTC")),
+        ("session_end_at", pa.timestamp("us", tz="UTC")),
+        ("duration_seconds", pa.int64()),
+        ("events", pa.int64()),
+        ("opens", pa.int64()),
+        ("clicks", pa.int64()),
+        ("campaigns", pa.int64()),
+        ("session_date", pa.date32()),
+    ]
+)
+# What the Spark jobs would publish for these people, as given figures (the Spark tests check how
+# they are computed; here dbt only carries them to dim_people): (email as the lake saw it last,
+# engagement score, opens + clicks in 90 days, sessions). The email is messy on purpose: dbt
+# joins on the normalized email. Dee only bounced: a score of 0 and no session.
+PERSON_ENGAGEMENT = [
+    (" Ada@Example.com", 81.5, 6, 3),
+    ("bob@example.com", 42.0, 3, 1),
+    ("DEE@example.com", 0.0, 0, 0),
+]
 
 
 def write_dev_fixture(warehouse_path: Path, lake_root: Path) -> None:
@@ -458,7 +500,49 @@ def _write_gold_lake(lake_root: Path) -> None:
                 "last_event_at": max(row["event_at"] for row in events),
             }
         )
-    folder = lake_root / "gold" / "campaign_engagement" / "current"
+    _write_gold_table(lake_root, "campaign_engagement", engagement, CAMPAIGN_ENGAGEMENT_SCHEMA)
+    as_of = _utc("2024-03-31 00:00:00")
+    people, sessions = [], []
+    for email, score, frequency, session_count in PERSON_ENGAGEMENT:
+        email_id = subscriber_hash(email.strip().lower())
+        people.append(
+            {
+                "email_id": email_id,
+                "email_address": email,
+                "first_event_at": _utc("2024-03-01 09:01:00"),
+                "last_engaged_at": _utc("2024-03-15 12:00:00") if frequency else None,
+                "recency_days": 16 if frequency else None,
+                "frequency_30d": frequency,
+                "frequency_90d": frequency,
+                "opens_90d": frequency,
+                "clicks_90d": 0,
+                "bounces_90d": 0 if frequency else 2,
+                "engagement_score": score,
+                "as_of_date": as_of.date(),
+            }
+        )
+        for number in range(session_count):
+            start = _utc(f"2024-03-{number + 1:02d} 10:00:00")
+            sessions.append(
+                {
+                    "session_id": f"{email_id}|{number}",
+                    "email_id": email_id,
+                    "session_start_at": start,
+                    "session_end_at": start,
+                    "duration_seconds": 0,
+                    "events": 1,
+                    "opens": 1,
+                    "clicks": 0,
+                    "campaigns": 1,
+                    "session_date": start.date(),
+                }
+            )
+    _write_gold_table(lake_root, "person_engagement", people, PERSON_ENGAGEMENT_SCHEMA)
+    _write_gold_table(lake_root, "person_sessions", sessions, PERSON_SESSIONS_SCHEMA)
+
+
+def _write_gold_table(lake_root: Path, name: str, rows: list[dict], schema: pa.Schema) -> None:
+    """An unpartitioned gold table's current version."""
+    folder = lake_root / "gold" / name / "current"
     folder.mkdir(parents=True)
-    table = pa.Table.from_pylist(engagement, schema=CAMPAIGN_ENGAGEMENT_SCHEMA)
-    pq.write_table(table, folder / "part.parquet")
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), folder / "part.parquet")

@@ -220,6 +220,23 @@ def test_dim_people_holds_both_ids_under_a_keyed_hash(built: dict) -> None:
     )  # fmt: skip
 
 
+def test_dim_people_carries_the_lakes_engagement_to_each_person_once(built: dict) -> None:
+    """Gold person_engagement and person_sessions join on the normalized email, no fan-out."""
+    rows = query(
+        built["warehouse"],
+        "select person_id, engagement_score, opens_and_clicks_90d, activity_sessions,"
+        " last_engaged_at is not null from marts.dim_people",
+    )
+    assert len(rows) == len({row[0] for row in rows}) == 5
+    assert {row[0]: row[1:] for row in rows} == {
+        person_id("ada@example.com"): (81.5, 6, 3, True),  # ' Ada@Example.com' in the lake
+        person_id("bob@example.com"): (42.0, 3, 1, True),
+        person_id("cyd@example.com"): (0.0, 0, 0, False),  # not in the lake's gold: zeros
+        person_id("dee@example.com"): (0.0, 0, 0, False),  # only bounced
+        person_id("eve@example.com"): (0.0, 0, 0, False),  # HubSpot only
+    }
+
+
 def test_fct_deals_joins_contacts_and_companies(built: dict) -> None:
     deals = query(
         built["warehouse"],

@@ -92,7 +92,8 @@ WAREHOUSE_SQL = "\n".join(
         create table marts.fct_deals as
         select * from (values ('d1', 500.0::decimal(18, 2)), ('d2', 300.0::decimal(18, 2)))
             as t(deal_id, amount);
-        create table marts.dim_people as select * from (values ('p1'), ('p2')) as t(person_id);
+        create table marts.dim_people as
+        select * from (values ('p1', 0.0::double), ('p2', 81.5)) as t(person_id, engagement_score);
         create table marts.audience_health as
         select * from (values ('a1', 0.0), ('a2', 0.5)) as t(audience_month_id, churn_rate);
         create table marts.lifecycle_funnel as
@@ -267,6 +268,10 @@ MART_DEFECTS = {
     "churn above 1": (
         "update marts.audience_health set churn_rate = 2 where audience_month_id = 'a2'",
         "marts.audience_health: expect_column_values_to_be_between(column='churn_rate'",
+    ),
+    "engagement score above 100": (
+        "update marts.dim_people set engagement_score = 120 where person_id = 'p2'",
+        "marts.dim_people: expect_column_values_to_be_between(column='engagement_score'",
     ),
 }
 
