@@ -113,6 +113,9 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             f">= {ratio}",
             None if value is None else value >= ratio,
         )
+        if "ours" in marginal and peer in marginal:  # the same per CPU second: steadier
+            value = round(marginal["ours"]["per_cpu_s"] / marginal[peer]["per_cpu_s"], 2)
+            check(f"ours / {peer} (marginal, per CPU s)", value, f">= {ratio}", value >= ratio)
     incremental = largest.get("incremental")
     if ours and incremental and "error" not in incremental and "error" not in ours:
         share = incremental["wall_s"] / ours["wall_s"]
@@ -190,6 +193,8 @@ def print_tables(results: dict[str, Any]) -> None:
     from rich.table import Table
 
     console = Console()
+    if not console.is_terminal:  # a log file or a pipe: no 80-column default
+        console = Console(width=150)
     for scale in results["scales"]:
         table = Table(title=f"scale {scale['scale']:,} (people)")
         for column in (
