@@ -309,6 +309,16 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{lake['detail']['jobs_s']:.1f} s, process {lake['wall_s']:.1f} s.",
             ]
         lines.append("")
+    marginal = results.get("marginal_rates") or {}
+    if marginal:
+        lines += [
+            "### Marginal ingestion rates (between the two largest scales: fixed costs cancel)",
+            "",
+            "| comparator | rec/s (wall) | rec per CPU s |",
+            "|---|---:|---:|",
+            *(f"| {n} | {r['per_s']:,} | {r['per_cpu_s']:,} |" for n, r in marginal.items()),
+            "",
+        ]
     lines += [
         "### Targets (largest scale)",
         "",
