@@ -97,7 +97,7 @@ def running_mock(workdir: Path, seed: int, scale: int, dirty_rate: float = 0.02)
             try:
                 if requests.get(f"{url}/_mock/health", timeout=(1, 5)).ok:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or too busy to answer
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError("mock-apis did not become healthy within 90 s")
