@@ -300,7 +300,15 @@ def up(
 
 
 @app.command()
-def prepare() -> None:
+def prepare(
+    airflow: Annotated[
+        bool,
+        typer.Option(
+            help="Also prepare the local Airflow (SQLite metadata DB and pool); --no-airflow for "
+            "a deployment that prepares its own, as docker-compose.yml's airflow-init does.",
+        ),
+    ] = True,
+) -> None:
     """Write the dbt manifest the DAG renders a task per model from (`dbt parse`), and prepare
     Airflow's metadata DB and pool; `pipeline run` and `pipeline up` do it when needed."""
     _configure()
@@ -313,13 +321,15 @@ def prepare() -> None:
     try:
         with console.status("dbt parse…") if _interactive() else _nothing():
             services.prepare_dbt_manifest(settings, force=True)
-        with log_file.open("ab") as output:
-            services.prepare_airflow(settings, output)
+        if airflow:
+            with log_file.open("ab") as output:
+                services.prepare_airflow(settings, output)
     except services.ServiceError as error:
         raise _fail(str(error)) from None
     from pipeline.dbt import manifest_path
 
-    console.print(f"dbt manifest {manifest_path(settings)}; Airflow home {settings.airflow_home}")
+    where = f"; Airflow home {settings.airflow_home}" if airflow else ""
+    console.print(f"dbt manifest {manifest_path(settings)}{where}")
 
 
 @contextmanager

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -48,6 +50,15 @@ def test_commands_run_programs_that_exist(name):
         script = command[-1]
         for airflow_verb in re.findall(r"airflow (\S+)", script):
             assert airflow_verb in AIRFLOW_COMMANDS, airflow_verb
+        for verb, options in re.findall(r"pipeline ([a-z-]+)((?: --[a-z-]+)*)", script):
+            usage = subprocess.run(
+                [str(Path(sys.executable).with_name("pipeline")), verb, "--help"],
+                capture_output=True,
+                text=True,
+            )
+            assert usage.returncode == 0, f"pipeline {verb}: {usage.stderr}"
+            for option in options.split():
+                assert option in usage.stdout, f"pipeline {verb} has no {option}"
     elif program == "airflow":
         assert command[1] in AIRFLOW_COMMANDS
     elif program == "spark-class":
