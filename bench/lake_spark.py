@@ -1,10 +1,11 @@
-"""The Spark side of the lake comparison: the same four jobs as lake_duckdb, timed apart from
-Spark's fixed start.
+"""The Spark side of the lake comparison: the jobs of lake_duckdb, timed apart from Spark's
+fixed start.
 
-The jobs are the project's own (``spark_jobs``: email_activity silver, then the gold
-campaign_daily_engagement, person_engagement and person_sessions), run as ``spark_jobs/lake.py``
-runs them: in one session, each job's ``main`` with its ``--input`` and ``--output``. The session's
-start is timed apart, so the comparison with DuckDB can be made "after Spark's fixed start".
+The jobs are the project's own (``spark_jobs``): email_activity silver, then the gold
+campaign_daily_engagement, person_engagement, email_events and person_sessions (built from
+email_events), run as ``spark_jobs/lake.py`` runs them: in one session, each job's ``main`` with
+its ``--input`` and ``--output``. The session's start is timed apart, so the comparison with
+DuckDB can be made "after Spark's fixed start".
 
     python -m bench.lake_spark --bronze data/lake/bronze/email_activity --output out/ \\
         --run-date 2026-06-01
@@ -37,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     from spark_jobs import (
         campaign_daily_engagement,
         email_activity,
+        email_events,
         person_engagement,
         person_sessions,
     )
@@ -47,11 +49,13 @@ def main(argv: list[str] | None = None) -> int:
     session_s = time.perf_counter() - started
     silver = str(args.output / "silver" / "email_activity")
     common = ["--master", args.master, "--run-date", args.run_date.isoformat()]
+    gold = args.output / "gold"
     jobs = [(email_activity, ["--input", str(args.bronze), "--output", silver])]
-    for job in (campaign_daily_engagement, person_engagement, person_sessions):
-        jobs.append(
-            (job, ["--input", silver, "--output", str(args.output / "gold" / job.APP_NAME)])
-        )
+    for job in (campaign_daily_engagement, person_engagement, email_events):
+        jobs.append((job, ["--input", silver, "--output", str(gold / job.APP_NAME)]))
+    # person_sessions reads the sessions email_events found (spark_jobs/lake.py's order).
+    events = str(gold / email_events.APP_NAME)
+    jobs.append((person_sessions, ["--input", events, "--output", str(gold / "person_sessions")]))
     jobs_started = time.perf_counter()
     summaries = io.StringIO()
     try:
