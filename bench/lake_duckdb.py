@@ -2,9 +2,11 @@
 
 Silver email activity (spark_jobs/email_activity.py: reject, type, deduplicate on the event key
 keeping the copy extracted last, flag late events) written as Parquet partitioned by event date,
-then read back for the gold tables campaign_daily_engagement, person_engagement and
-person_sessions (spark_jobs/<table>.py), each written as Parquet. The SQL follows each job's
-``transform`` step for step, so the comparison is of engines, not of algorithms.
+then read back for the gold tables (spark_jobs/<table>.py): email_events (every event with its
+session, partitioned by event date), campaign_engagement, campaign_daily_engagement and
+person_engagement from silver, and person_sessions from email_events, each written as Parquet.
+The SQL follows each job's ``transform`` step for step, so the comparison is of engines, not of
+algorithms.
 
     python -m bench.lake_duckdb --bronze data/lake/bronze/email_activity --output out/ \\
         --run-date 2026-06-01
@@ -63,13 +65,42 @@ SELECT campaign_id, list_id, email_id, email_address, action, bounce_type, url, 
 FROM ranked WHERE copy_rank = 1
 """
 
-CAMPAIGN_DAILY_ENGAGEMENT = """
-SELECT campaign_id, event_date,
+EMAIL_EVENTS = """
+WITH activity AS (
+    SELECT *, epoch(event_at) - epoch(lag(event_at) OVER in_time) AS gap
+    FROM silver WHERE action IN ('open', 'click')
+    WINDOW in_time AS (PARTITION BY email_id ORDER BY event_at, action, campaign_id)
+), numbered AS (
+    SELECT *, sum(CASE WHEN gap <= {gap} THEN 0 ELSE 1 END) OVER (
+        PARTITION BY email_id ORDER BY event_at, action, campaign_id
+        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session_number
+    FROM activity
+), sessioned AS (
+    SELECT * EXCLUDE (gap, session_number), sha256(email_id || '|' || strftime(
+        min(event_at) OVER (PARTITION BY email_id, session_number) AT TIME ZONE 'UTC',
+        '%Y-%m-%dT%H:%M:%S')) AS session_id
+    FROM numbered
+)
+SELECT * FROM sessioned
+UNION ALL BY NAME
+SELECT *, NULL::VARCHAR AS session_id FROM silver WHERE action NOT IN ('open', 'click')
+"""
+
+ENGAGEMENT = """
     count_if(action = 'open') AS opens,
     count(DISTINCT CASE WHEN action = 'open' THEN email_id END) AS unique_openers,
     count_if(action = 'click') AS clicks,
     count(DISTINCT CASE WHEN action = 'click' THEN email_id END) AS unique_clickers,
-    count_if(action = 'bounce') AS bounces
+    count_if(action = 'bounce') AS bounces"""
+
+CAMPAIGN_ENGAGEMENT = f"""
+SELECT campaign_id, {ENGAGEMENT},
+    min(event_at) AS first_event_at, max(event_at) AS last_event_at
+FROM silver GROUP BY campaign_id
+"""
+
+CAMPAIGN_DAILY_ENGAGEMENT = f"""
+SELECT campaign_id, event_date, {ENGAGEMENT}
 FROM silver GROUP BY campaign_id, event_date
 """
 
@@ -99,32 +130,20 @@ FROM scored
 """
 
 PERSON_SESSIONS = """
-WITH activity AS (
-    SELECT *, epoch(event_at) - epoch(lag(event_at) OVER in_time) AS gap
-    FROM silver WHERE action IN ('open', 'click')
-    WINDOW in_time AS (PARTITION BY email_id ORDER BY event_at, action, campaign_id)
-), numbered AS (
-    SELECT *, sum(CASE WHEN gap <= {gap} THEN 0 ELSE 1 END) OVER (
-        PARTITION BY email_id ORDER BY event_at, action, campaign_id
-        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session_number
-    FROM activity
-), sessioned AS (
-    SELECT *, sha256(email_id || '|' || strftime(
-        min(event_at) OVER (PARTITION BY email_id, session_number) AT TIME ZONE 'UTC',
-        '%Y-%m-%dT%H:%M:%S')) AS session_id
-    FROM numbered
-), sessions AS (
+WITH sessions AS (
     SELECT session_id, email_id, min(event_at) AS session_start_at, max(event_at) AS session_end_at,
         count(*) AS events, count_if(action = 'open') AS opens,
         count_if(action = 'click') AS clicks, count(DISTINCT campaign_id) AS campaigns
-    FROM sessioned GROUP BY session_id, email_id
+    FROM email_events WHERE session_id IS NOT NULL GROUP BY session_id, email_id
 )
 SELECT *, epoch(session_end_at)::BIGINT - epoch(session_start_at)::BIGINT AS duration_seconds,
     (session_start_at AT TIME ZONE 'UTC')::DATE AS session_date
 FROM sessions
 """
 
+# In the Spark jobs' order: person_sessions reads email_events.
 GOLD = {
+    "campaign_engagement": CAMPAIGN_ENGAGEMENT,
     "campaign_daily_engagement": CAMPAIGN_DAILY_ENGAGEMENT,
     "person_engagement": PERSON_ENGAGEMENT,
     "person_sessions": PERSON_SESSIONS,
@@ -156,8 +175,18 @@ def build(bronze: Path, output: Path, run_date: dt.date) -> dict[str, int]:
     )
     rows = {"bronze": con.execute("SELECT count(*) FROM bronze").fetchone()[0]}
     rows["silver"] = con.execute("SELECT count(*) FROM silver").fetchone()[0]
+    events_path = output / "gold" / "email_events"
+    events = EMAIL_EVENTS.format(gap=SESSION_GAP_SECONDS)
+    con.execute(f"COPY ({events}) TO {_literal(str(events_path))} {partitioned}")
+    con.execute(
+        "CREATE VIEW email_events AS SELECT * FROM read_parquet("
+        f"{_literal(f'{events_path}/*/*.parquet')}, hive_partitioning = true)"
+    )
+    rows["email_events"] = con.execute("SELECT count(*) FROM email_events").fetchone()[0]
+    # person_engagement is as of the latest event date up to the run date, as in Spark
+    as_of = con.execute("SELECT max(event_date) FROM silver").fetchone()[0]
     for table, sql in GOLD.items():
-        query = sql.format(as_of=run_date.isoformat(), gap=SESSION_GAP_SECONDS)
+        query = sql.format(as_of=as_of.isoformat())
         target = output / "gold" / f"{table}.parquet"
         con.execute(f"COPY ({query}) TO {_literal(str(target))} (FORMAT parquet)")
         rows[table] = con.execute("SELECT count(*) FROM read_parquet(?)", [str(target)]).fetchone()[
