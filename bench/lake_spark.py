@@ -1,11 +1,10 @@
 """The Spark side of the lake comparison: the jobs of lake_duckdb, timed apart from Spark's
 fixed start.
 
-The jobs are the project's own (``spark_jobs``): email_activity silver, then the gold
-campaign_daily_engagement, person_engagement, email_events and person_sessions (built from
-email_events), run as ``spark_jobs/lake.py`` runs them: in one session, each job's ``main`` with
-its ``--input`` and ``--output``. The session's start is timed apart, so the comparison with
-DuckDB can be made "after Spark's fixed start".
+The jobs are the project's own, in the list and order ``spark_jobs/lake.py`` runs them
+(``lake.job_argv``: email_activity silver, then every gold table), in one session, each job's
+``main`` with its ``--input`` and ``--output``. The session's start is timed apart, so the
+comparison with DuckDB can be made "after Spark's fixed start".
 
     python -m bench.lake_spark --bronze data/lake/bronze/email_activity --output out/ \\
         --run-date 2026-06-01
@@ -35,27 +34,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     started = time.perf_counter()
-    from spark_jobs import (
-        campaign_daily_engagement,
-        email_activity,
-        email_events,
-        person_engagement,
-        person_sessions,
-    )
+    from spark_jobs import email_activity, lake
     from spark_jobs.session import build_session
 
     shutil.rmtree(args.output, ignore_errors=True)
     spark = build_session("bench_lake", args.master)
     session_s = time.perf_counter() - started
-    silver = str(args.output / "silver" / "email_activity")
+    # The lake's own job list (spark_jobs/lake.py), over a root whose bronze is the bench's.
+    (args.output / "bronze").mkdir(parents=True)
+    (args.output / "bronze" / "email_activity").symlink_to(args.bronze.resolve())
     common = ["--master", args.master, "--run-date", args.run_date.isoformat()]
-    gold = args.output / "gold"
-    jobs = [(email_activity, ["--input", str(args.bronze), "--output", silver])]
-    for job in (campaign_daily_engagement, person_engagement, email_events):
-        jobs.append((job, ["--input", silver, "--output", str(gold / job.APP_NAME)]))
-    # person_sessions reads the sessions email_events found (spark_jobs/lake.py's order).
-    events = str(gold / email_events.APP_NAME)
-    jobs.append((person_sessions, ["--input", events, "--output", str(gold / "person_sessions")]))
+    jobs = lake.job_argv(args.output)
     jobs_started = time.perf_counter()
     summaries = io.StringIO()
     try:
