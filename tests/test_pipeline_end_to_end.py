@@ -1,26 +1,34 @@
-"""The whole pipeline through Airflow, twice, at a small scale, checked against the mock's truth.
+"""The whole pipeline through Airflow, two ways, at a small scale, checked against the mock's truth.
 
-This is `make run` in miniature: `pipeline run` starts the mock APIs, runs the DAG with
+First `make run` in miniature: `pipeline run` starts the mock APIs, runs the DAG with
 `airflow dags test` on SQLite, and stops the mock. The warehouse must then hold exactly what the
-mock served, and a second run over the leftovers of the first must give the same marts.
+mock served. Then `make up` over the leftovers of that run: Airflow's UI with its scheduler on
+127.0.0.1 with auth on, where the test does what an instructor does in front of a class (log in,
+trigger the DAG) through the REST API the UI uses. That second run must give the same marts.
+One data folder for both, so the suite pays for two pipeline runs, not three.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import orjson
 import pytest
+import requests
 
-pytestmark = pytest.mark.slow
+# Two pipeline runs and an Airflow start: minutes each on 2 cores, more on a loaded machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 
 BIN = Path(sys.executable).parent
 SEED, SCALE = 11, 300
@@ -28,6 +36,9 @@ SEED, SCALE = 11, 300
 MAILCHIMP_KEY = "e2etestsecret0mailchimp00000000-us3"
 HUBSPOT_TOKEN = "pat-na1-e2etestsecret-hubspot-token-0000"
 MART_COLUMNS = "campaign_id, recipients, opens, unique_opens, clicks, unique_clicks, won_deals"
+UI_STARTUP_SECONDS = 420
+UI_RUN_SECONDS = 1800
+UI_RUN_ID = "ui-test"
 
 
 def _free_port() -> int:
@@ -37,8 +48,8 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """Run the pipeline twice in one data folder; return the data folder and both outputs."""
+def pipeline_env(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """The data folder and environment both runs share."""
     data = tmp_path_factory.mktemp("pipeline-data")
     env = {
         **os.environ,
@@ -48,17 +59,100 @@ def runs(tmp_path_factory):
         "MOCK_SCALE": str(SCALE),
         "MOCK_MAILCHIMP_API_KEY": MAILCHIMP_KEY,
         "MOCK_HUBSPOT_TOKEN": HUBSPOT_TOKEN,
+        # Only the run the test triggers in the UI: no scheduled run competes with it.
+        "PIPELINE_SCHEDULE": "none",
     }
     env.pop("AIRFLOW_HOME", None)
-    outputs, marts = [], []
-    for _ in range(2):
-        done = subprocess.run(
-            [str(BIN / "pipeline"), "run"], env=env, capture_output=True, text=True, timeout=900
+    return data, env
+
+
+@pytest.fixture(scope="module")
+def cli_run(pipeline_env) -> tuple[str, list[tuple]]:
+    """`pipeline run`: its output and the mart it left."""
+    data, env = pipeline_env
+    done = subprocess.run(
+        [str(BIN / "pipeline"), "run"], env=env, capture_output=True, text=True, timeout=1800
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout + done.stderr, _mart(data / "warehouse.duckdb")
+
+
+def _wait(check, seconds: float, what: str, process: subprocess.Popen):
+    """Poll ``check`` until it returns something true, while `pipeline up` keeps running."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"`pipeline up` exited early while waiting for {what}"
+        result = check()
+        if result:
+            return result
+        time.sleep(3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def airflow_ui(pipeline_env, cli_run):
+    """`pipeline up` on the data folder `pipeline run` left, until the module's tests are done."""
+    data, env = pipeline_env
+    port = _free_port()
+    with (data / "pipeline-up.out").open("wb") as output:
+        process = subprocess.Popen(
+            [str(BIN / "pipeline"), "up", "--port", str(port)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # so that the whole tree can be stopped at the end
         )
-        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-        outputs.append(done.stdout + done.stderr)
-        marts.append(_mart(data / "warehouse.duckdb"))
-    return data, outputs, marts
+    url = f"http://127.0.0.1:{port}"
+
+    def answering():
+        try:
+            return requests.get(f"{url}/api/v2/version", timeout=5).ok
+        except requests.RequestException:
+            return False
+
+    try:
+        _wait(answering, UI_STARTUP_SECONDS, "the Airflow API server", process)
+        yield url, port, process
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def ui_run(pipeline_env, airflow_ui) -> list[tuple]:
+    """Log in as the generated admin, trigger the DAG, wait for the run; the mart it left."""
+    data, _ = pipeline_env
+    url, _, process = airflow_ui
+    password = json.loads((data / "airflow" / "passwords.json").read_text())["admin"]
+    # Auth is on: without a token the API refuses.
+    assert requests.get(f"{url}/api/v2/dags", timeout=10).status_code == 401
+    token = requests.post(
+        f"{url}/auth/token", json={"username": "admin", "password": password}, timeout=30
+    ).json()["access_token"]
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    api = f"{url}/api/v2/dags/campaign_pipeline"
+
+    def parsed():
+        return session.get(api, timeout=10).ok
+
+    _wait(parsed, 180, "the DAG to be parsed", process)
+    assert session.patch(api, json={"is_paused": False}, timeout=10).ok
+    run = session.post(
+        f"{api}/dagRuns",
+        json={"logical_date": None, "conf": {"pipeline_run_id": UI_RUN_ID}},
+        timeout=10,
+    ).json()
+
+    def finished():
+        state = session.get(f"{api}/dagRuns/{run['dag_run_id']}", timeout=10).json()["state"]
+        return state if state in {"success", "failed"} else None
+
+    assert _wait(finished, UI_RUN_SECONDS, "the triggered run", process) == "success"
+    return _mart(data / "warehouse.duckdb")
 
 
 def _mart(warehouse: Path) -> list[tuple]:
@@ -83,9 +177,9 @@ def truth():
     return orjson.loads(done.stdout)
 
 
-def test_campaign_performance_matches_what_the_mock_served(runs, truth):
-    _, _, marts = runs
-    mart = {row[0]: row for row in marts[0]}
+def test_campaign_performance_matches_what_the_mock_served(cli_run, truth):
+    _, first_mart = cli_run
+    mart = {row[0]: row for row in first_mart}
     expected = {campaign["campaign_id"]: campaign for campaign in truth["campaigns"]}
     assert set(mart) == set(expected), "one row per sent campaign"
     assert len(mart) == truth["counts"]["sent_campaigns"]
@@ -107,8 +201,8 @@ def test_campaign_performance_matches_what_the_mock_served(runs, truth):
     assert sum(campaign["won_deals"] for campaign in truth["campaigns"]) > 0
 
 
-def test_raw_tables_hold_every_record_once(runs, truth):
-    data, _, _ = runs
+def test_raw_tables_hold_every_record_once_after_both_runs(pipeline_env, ui_run, truth):
+    data, _ = pipeline_env
     counts = truth["counts"]
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as connection:
 
@@ -131,22 +225,34 @@ def test_raw_tables_hold_every_record_once(runs, truth):
     assert events == (counts["email_activity"],) * 2
 
 
-def test_a_second_run_over_leftovers_gives_the_same_marts(runs):
-    _, _, marts = runs
-    assert marts[0] == marts[1]
+def test_a_run_triggered_in_the_ui_over_leftovers_gives_the_same_marts(cli_run, ui_run):
+    _, first_mart = cli_run
+    assert ui_run == first_mart
+    assert len(first_mart) > 0
 
 
-def test_the_run_prints_a_summary(runs):
-    _, outputs, _ = runs
-    for output in outputs:
-        assert "campaign_performance" in output
-        assert "extract_load_mailchimp" in output
+def test_the_run_prints_a_summary(cli_run):
+    output, _ = cli_run
+    assert "campaign_performance" in output
+    assert "extract_load_mailchimp" in output
 
 
-def test_no_secret_in_any_output(runs):
-    data, outputs, _ = runs
+def test_ui_listens_on_loopback_only(airflow_ui):
+    _, port, _ = airflow_ui
+    listening = subprocess.run(["ss", "-ltnH"], capture_output=True, text=True).stdout
+    addresses = {
+        line.split()[3] for line in listening.splitlines() if line.split()[3].endswith(f":{port}")
+    }
+    assert addresses == {f"127.0.0.1:{port}"}
+
+
+def test_no_secret_in_any_output(pipeline_env, cli_run, ui_run):
+    """Both runs' outputs, `pipeline up`'s, and every file they left (Airflow task logs, dbt and
+    GX artifacts, the reports) are searched for the credentials."""
+    data, _ = pipeline_env
+    output, _ = cli_run
     secrets = [MAILCHIMP_KEY, HUBSPOT_TOKEN]
-    texts = list(outputs)
+    texts = [output]
     for path in data.rglob("*"):
         if path.is_file() and path.suffix not in {".duckdb", ".parquet", ".db", ".wal"}:
             texts.append(path.read_bytes().decode(errors="replace"))
@@ -186,11 +292,14 @@ def _chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
     CHROMIUM is None and not os.environ.get("CI"),
     reason="needs Debian's chromium (CI installs it: apt-get install chromium)",
 )
-def test_the_run_report_renders_offline_with_its_charts(runs, tmp_path):
-    data, outputs, _ = runs
+def test_the_run_report_renders_offline_with_its_charts(pipeline_env, cli_run, ui_run, tmp_path):
+    data, _ = pipeline_env
+    output, _ = cli_run
     reports = sorted((data / "reports").glob("cli__*.html"))
-    assert len(reports) == 2, "one report per run"
-    assert all(str(report) in output for report, output in zip(reports, outputs, strict=True))
+    assert len(reports) == 1 and str(reports[0]) in output, "the CLI run prints its report's path"
+    ui_report = data / "reports" / f"{UI_RUN_ID}.html"
+    assert ui_report.exists(), "the run triggered in the UI wrote its report too"
+    reports.append(ui_report)
     page = reports[-1].read_text()
     # Self-contained: nothing is fetched (XML namespace URIs in the inline SVG are only names).
     assert not re.search(r"""(src|href)\s*=\s*["']?https?:|url\(\s*["']?https?:""", page)
