@@ -38,6 +38,7 @@ from conftest import (
 from source_hubspot import SourceHubspot
 from source_mailchimp import SourceMailchimp
 
+from chaos.warehouse import STREAM_KEYS
 from pipeline import airbyte
 
 SOURCES = {
@@ -48,29 +49,13 @@ SOURCES = {
             "apikey": mock.mailchimp_api_key,
             "base_url": mock.mailchimp_base_url,
         },
-        "streams": {
-            "lists": ["id"],
-            "list_members": ["id", "list_id"],
-            "segments": ["id", "list_id"],
-            "tags": ["id", "list_id"],
-            "campaigns": ["id"],
-            "reports": ["id"],
-            "email_activity": ["campaign_id", "email_id", "action", "timestamp"],
-            "unsubscribes": ["campaign_id", "email_id"],
-        },
+        "streams": STREAM_KEYS["mailchimp"],
     },
     "hubspot": {
         "connector": "source-hubspot",
         "class": SourceHubspot,
         "config": lambda mock: {"access_token": mock.hubspot_token, "base_url": mock.url},
-        "streams": {
-            "contacts": ["id"],
-            "companies": ["id"],
-            "deals": ["id"],
-            "owners": ["id"],
-            "deal_pipelines": ["id"],
-            "email_events": ["id"],
-        },
+        "streams": STREAM_KEYS["hubspot"],
     },
 }
 
