@@ -33,8 +33,8 @@ up: install ## Serve the Airflow UI on 127.0.0.1:8080 (scheduler included) with 
 report: install ## Write the HTML report of the latest run (data/reports/)
 	$(RUN) pipeline report
 
-test: install lint ## Run the test suite (two workers, one test module each at a time)
-	$(RUN) pytest -n 2 --dist loadfile
+test: install lint ## Run the test suite
+	$(RUN) pytest
 
 lint: install ## ruff (lint and format check)
 	$(RUN) ruff check .

@@ -164,29 +164,3 @@ def mock_api() -> Iterator[MockApi]:
 def mock_api_server() -> Callable[..., AbstractContextManager[MockApi]]:
     """A private server: ``with mock_api_server(seed, scale, "--dirty-rate", "0") as api``."""
     return running_mock_api
-
-
-# `make test` runs the modules on two workers (pytest-xdist, one module per worker at a time):
-# the longest start first, so that the two workers finish close together instead of one long
-# module running alone at the end. Measured on 2 cores; the rest keep their collection order.
-LONGEST_MODULES_FIRST = (
-    "test_pipeline_end_to_end.py",
-    "test_chaos.py",
-    "test_sync_incremental.py",
-    "test_bench.py",
-    "test_playbook.py",
-    "test_spark_jobs.py",
-    "test_spark_gold.py",
-    "test_dbt_project.py",
-    "test_cli.py",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> int:
-        name = item.path.name
-        if name in LONGEST_MODULES_FIRST:
-            return LONGEST_MODULES_FIRST.index(name)
-        return len(LONGEST_MODULES_FIRST)
-
-    items.sort(key=rank)
