@@ -91,6 +91,8 @@ SILVER_SCHEMA = StructType(
 )
 QUARANTINE_SCHEMA = StructType([*BRONZE_SCHEMA.fields, StructField("reason", StringType())])
 EVENT_KEY = ["campaign_id", "email_id", "action", "event_at"]
+# What a landing adds to a record (when, which copy): not part of the record itself.
+LANDING_COLUMNS = ["ingest_date", "_airbyte_extracted_at", "_airbyte_raw_id"]
 KNOWN_ACTIONS = ("open", "click", "bounce")
 
 
@@ -116,8 +118,19 @@ def reject_reason(bronze: DataFrame, parsed_at: Column | None = None) -> Column:
 
 
 def quarantined(bronze: DataFrame) -> DataFrame:
-    """The bronze rows that :func:`transform` leaves out, each with its ``reason``."""
-    return bronze.withColumn("reason", reject_reason(bronze)).where(F.col("reason").isNotNull())
+    """The bronze records that :func:`transform` leaves out, each once, with its ``reason``.
+
+    An incremental sync extracts the records at its cursor again, so one bad record can land in
+    bronze several times: it is kept once, as first landed, so that a rerun gives the same table.
+    """
+    rejected = bronze.withColumn("reason", reject_reason(bronze)).where(F.col("reason").isNotNull())
+    record = [c for c in BRONZE_SCHEMA.fieldNames() if c not in LANDING_COLUMNS]
+    first_landed = Window.partitionBy(*record).orderBy(*LANDING_COLUMNS)
+    return (
+        rejected.withColumn("copy_rank", F.row_number().over(first_landed))
+        .where(F.col("copy_rank") == 1)
+        .drop("copy_rank")
+    )
 
 
 def transform(bronze: DataFrame, late_after_days: int = DEFAULT_LATE_AFTER_DAYS) -> DataFrame:

@@ -18,6 +18,7 @@ def build_session(
       (``event_date``) must not depend on the machine's zone.
     - Parquet timestamps as INT64 microseconds (not Spark's legacy INT96), so DuckDB and dbt read
       them as ``TIMESTAMP WITH TIME ZONE``.
+    - In local mode the driver listens on 127.0.0.1 only.
     - No web UI and no console progress bars: jobs here are short, the UI's port clashes when
       tests and jobs run together, and the orchestrator's logs should hold the job's summary only.
 
@@ -36,6 +37,12 @@ def build_session(
     )
     if shuffle_partitions is not None:
         builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+    if master.startswith("local"):
+        # In local mode nothing outside this machine talks to the driver: its RPC and block
+        # manager ports listen on loopback only (by default they bind the host's address).
+        builder = builder.config("spark.driver.bindAddress", "127.0.0.1").config(
+            "spark.driver.host", "127.0.0.1"
+        )
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark

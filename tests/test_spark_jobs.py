@@ -161,6 +161,13 @@ def test_rows_that_cannot_be_events_are_quarantined_not_dropped(spark: SparkSess
         bronze_row(_airbyte_raw_id="no-time", timestamp=""),
         bronze_row(_airbyte_raw_id="bad-time", timestamp="01/02/2024 10:00"),
         bronze_row(_airbyte_raw_id="bad-action", action="forward"),
+        # the same bad record extracted again by the next sync: quarantined once, as first landed
+        bronze_row(
+            _airbyte_raw_id="bad-action-again",
+            action="forward",
+            _airbyte_extracted_at=dt.datetime(2024, 1, 3, 1, 0, tzinfo=UTC),
+            ingest_date=dt.date(2024, 1, 3),
+        ),
     )
     assert transform(bronze).count() == 1
     assertDataFrameEqual(
