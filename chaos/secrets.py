@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -43,6 +44,14 @@ def find_secrets(
     return found
 
 
+def is_loopback(ip: str) -> bool:
+    """127.0.0.0/8, also as a Java socket reports it (an IPv6 socket on ::ffff:127.0.0.1)."""
+    address = ipaddress.ip_address(ip)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return isinstance(address, ipaddress.IPv4Address) and address.is_loopback
+
+
 def non_loopback_listeners(pids: Iterable[int]) -> list[str]:
     """Listening sockets of these processes (and their children) not bound to 127.0.0.1."""
     bad = []
@@ -58,7 +67,7 @@ def non_loopback_listeners(pids: Iterable[int]) -> list[str]:
             except psutil.Error:
                 continue
             for connection in connections:
-                if connection.status == psutil.CONN_LISTEN and connection.laddr.ip != "127.0.0.1":
+                if connection.status == psutil.CONN_LISTEN and not is_loopback(connection.laddr.ip):
                     address = f"{connection.laddr.ip}:{connection.laddr.port}"
                     bad.append(f"pid {process.pid} listens on {address}")
     return bad
