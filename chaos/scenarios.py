@@ -83,7 +83,7 @@ SMALL_RUN: dict[str, tuple[str, ...]] = {
 
 CRASH_SCENARIOS = {
     "kill9_resume": "kill -9 of a sync at N seeded random points, resumed each time",
-    "second_writer": "a second sync opens the warehouse for writing during a sync",
+    "second_writer": "a sync meets another process holding the warehouse open for writing",
 }
 
 PIPELINE_SCENARIOS = {
