@@ -104,27 +104,38 @@ class _Capture(logging.Handler):
 
 @contextmanager
 def suite(workdir: Path, seed: int, scale: int) -> Iterator[Suite]:
+    """The shared mock and settings of a run; the process's logging and environment are given
+    back as they were at the end (pytest runs other tests in the same process)."""
+    previous_timeout = os.environ.get("CONNECTOR_READ_TIMEOUT_SECONDS")
     os.environ["CONNECTOR_READ_TIMEOUT_SECONDS"] = READ_TIMEOUT_SECONDS
-    with running_mock(workdir, seed, scale) as mock:
-        shared = Suite(mock, workdir, seed)
-        for source in CONNECTORS:
-            shared.catalog(source)  # discovered before any chaos
-        # After discovery: the CDK, once imported, reconfigures logging (see quiet_console).
-        quiet_console()
-        handler = _Capture(shared.outputs)
-        logging.getLogger().addHandler(handler)
-        previous_level = logging.getLogger("pipeline").level
-        logging.getLogger("pipeline").setLevel(logging.DEBUG)
-        try:
+    restore_console = None
+    handler = _Capture([])
+    previous_level = logging.getLogger("pipeline").level
+    try:
+        with running_mock(workdir, seed, scale) as mock:
+            shared = Suite(mock, workdir, seed)
+            for source in CONNECTORS:
+                shared.catalog(source)  # discovered before any chaos
+            # After discovery: the CDK, once imported, reconfigures logging (see quiet_console).
+            restore_console = quiet_console()
+            handler.sink = shared.outputs
+            logging.getLogger().addHandler(handler)
+            logging.getLogger("pipeline").setLevel(logging.DEBUG)
             yield shared
-        finally:
-            logging.getLogger().removeHandler(handler)
-            logging.getLogger("pipeline").setLevel(previous_level)
+    finally:
+        logging.getLogger().removeHandler(handler)
+        logging.getLogger("pipeline").setLevel(previous_level)
+        if restore_console is not None:
+            restore_console()
+        if previous_timeout is None:
+            os.environ.pop("CONNECTOR_READ_TIMEOUT_SECONDS", None)
+        else:
+            os.environ["CONNECTOR_READ_TIMEOUT_SECONDS"] = previous_timeout
 
 
-def quiet_console() -> None:
+def quiet_console() -> Callable[[], None]:
     """Print warnings only, and not the connectors' own: under chaos their errors are expected.
-    (The suite still captures every line, to search it for secrets.)
+    (The suite still captures every line, to search it for secrets.) Returns what undoes it.
 
     The CDK configures logging with dictConfig: a handler printing every debug line, and the
     loggers that existed before (pipeline.airbyte among them) disabled.
@@ -132,13 +143,24 @@ def quiet_console() -> None:
     for name, logger in logging.root.manager.loggerDict.items():
         if name.startswith("pipeline") and isinstance(logger, logging.Logger):
             logger.disabled = False
+
+    def not_a_connector(record: logging.LogRecord) -> bool:
+        return not record.name.startswith(("pipeline.airbyte", "airbyte"))
+
+    changed = []
     for handler in logging.getLogger().handlers:
         if isinstance(handler, _Capture):
             continue
+        changed.append((handler, handler.level))
         handler.setLevel(logging.WARNING)
-        handler.addFilter(
-            lambda record: not record.name.startswith(("pipeline.airbyte", "airbyte"))
-        )
+        handler.addFilter(not_a_connector)
+
+    def restore() -> None:
+        for handler, level in changed:
+            handler.setLevel(level)
+            handler.removeFilter(not_a_connector)
+
+    return restore
 
 
 def readable(message: str) -> bool:
