@@ -22,6 +22,7 @@ from typing import Any
 import requests
 
 from mock_apis.credentials import DEV_HUBSPOT_TOKEN, DEV_MAILCHIMP_API_KEY
+from pipeline.services import stop_process
 
 STARTUP_TIMEOUT_SECONDS = 120
 
@@ -93,13 +94,7 @@ def _wait_until_up(url: str, process: subprocess.Popen, what: str) -> None:
 
 
 def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    stop_process(process, timeout=15)
 
 
 @contextmanager

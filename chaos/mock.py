@@ -16,6 +16,8 @@ from typing import Any
 
 import requests
 
+from pipeline.services import stop_process
+
 # Used only by this suite, so that finding one of them in an output is a leak, nothing else.
 MAILCHIMP_API_KEY = "chaossecret0mailchimp7f3a9c1e5b2d4-us6"
 HUBSPOT_TOKEN = "pat-na1-chaossecret-8e21-4c6d-9a0b-hubspot7f3a"
@@ -104,9 +106,4 @@ def running_mock(workdir: Path, seed: int, scale: int, dirty_rate: float = 0.02)
             time.sleep(0.2)
         yield Mock(url, process, log_path)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)

@@ -87,11 +87,19 @@ def mock_apis(settings: Settings, timeout: float = 60) -> Iterator[str]:
             time.sleep(0.2)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
+    """Stop a child server: SIGTERM, then SIGKILL if it has not exited within ``timeout``."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def airflow_env(settings: Settings) -> dict[str, str]:

@@ -21,6 +21,8 @@ from typing import IO, Any
 import pytest
 import requests
 
+from pipeline.services import stop_process
+
 MOCK_SEED = 7
 MOCK_SCALE = 300
 # Deliberately unlike the development defaults: a test that finds them in some output found a leak.
@@ -136,12 +138,7 @@ def running_mock_api(
                 scale=scale,
             )
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process)
 
 
 # The shared server answers many test files at once, so its HubSpot budgets are wider than
