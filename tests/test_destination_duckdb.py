@@ -1,5 +1,6 @@
 """destination-duckdb writing synthetic messages into real DuckDB files, and one real pipe."""
 
+import io
 import json
 import logging
 import subprocess
@@ -256,6 +257,57 @@ def test_hostile_stream_and_field_names_are_quoted(tmp_path):
     (row,) = rows(path, f'select * from raw."{stream.replace(chr(34), 2 * chr(34))}"')
     assert row[:5] == ("q", None, "A", "b", "m")
     assert json.loads(row[-1])["changes"][0]["field"] == "it's"
+
+
+def parsed_lines(*lines: bytes) -> list:
+    """Messages as the destination reads them from its stdin (record lines cut, not parsed)."""
+    return list(DestinationDuckdb()._parse_input_stream(io.BytesIO(b"\n".join(lines) + b"\n")))
+
+
+def record_line(data: bytes, emitted_at: int, stream: bytes = b"s") -> bytes:
+    return b'{"type":"RECORD","record":{"stream":"%s","data":%s,"emitted_at":%d}}' % (
+        stream,
+        data,
+        emitted_at,
+    )
+
+
+def test_record_lines_are_typed_from_their_text_as_a_parser_would(tmp_path):
+    path = tmp_path / "w.duckdb"
+    messages = parsed_lines(
+        record_line(b'{"id":"twice","n":1,"n":2,"x":1.5}', EMITTED_AT),  # last value wins
+        record_line(b"{}", EMITTED_AT + 1),
+        record_line(b'{"id":"key","_airbyte_emitted_at_ms":5,"n":3}', EMITTED_AT + 2),
+        record_line(
+            b'{"id":"tail\\",\\"emitted_at\\":9}}","obj":{"emitted_at":3}}', EMITTED_AT + 3
+        ),
+        b'{"type": "RECORD", "record": {"stream": "s", "data": {"id": "spaced", "n": 4}, '
+        b'"emitted_at": %d, "meta": {"changes": []}}}' % (EMITTED_AT + 4),
+        record_line(b'{"id":"ok","at":"2022-12-27T08:12:59Z","tags":[1]}', EMITTED_AT + 5),
+    )
+    # Lines in the CDK's layout reach the writer as text; another layout is parsed.
+    assert [type(m.record.data).__name__ for m in messages] == ["bytes"] * 4 + ["dict", "bytes"]
+    write(path, catalog(("s", "append")), messages)
+    result = rows(
+        path,
+        "select id, n, x, obj::varchar, tags::varchar, epoch_ms(_airbyte_extracted_at), "
+        "_airbyte_meta::varchar from raw.s order by _airbyte_extracted_at",
+    )
+    meta = '{"changes":[]}'
+    assert result == [
+        ("twice", 2, 1.5, None, None, EMITTED_AT, meta),
+        (None, None, None, None, None, EMITTED_AT + 1, meta),
+        ("key", 3, None, None, None, EMITTED_AT + 2, meta),
+        ('tail","emitted_at":9}}', None, None, '{"emitted_at":3}', None, EMITTED_AT + 3, meta),
+        ("spaced", 4, None, None, None, EMITTED_AT + 4, meta),
+        ("ok", None, None, None, "[1]", EMITTED_AT + 5, meta),
+    ]
+
+
+def test_a_record_whose_data_is_not_json_fails_the_write_naming_the_stream(tmp_path):
+    messages = parsed_lines(record_line(b'{"id":"a" "n":1}', EMITTED_AT))
+    with pytest.raises(Exception, match="Stream 's': a record's data is not a JSON object"):
+        write(tmp_path / "w.duckdb", catalog(("s", "append")), messages)
 
 
 def test_a_record_of_an_unknown_stream_fails_the_write(tmp_path):

@@ -1,19 +1,18 @@
-"""From a stream's JSON schema to typed columns, and from buffered records to an Arrow batch.
+"""From a stream's JSON schema to typed columns, and the SQL that types a staged batch.
 
-The conversion is column by column (one list comprehension and one ``pyarrow.array`` call per
-column), not record by record: it is the part of the load that runs in Python, so it decides the
-throughput. A value that does not fit its column becomes NULL and is reported in
-``_airbyte_meta.changes`` rather than failing the load, as Airbyte's own destinations do.
+Records are not typed in Python: a batch is staged as JSON lines and DuckDB's JSON reader (C++)
+pulls each top-level field out of them, then one ``SELECT`` casts every field to its column's type.
+A value that does not fit its column becomes NULL and is reported in ``_airbyte_meta.changes``
+rather than failing the load, as Airbyte's own destinations do. DuckDB's reader alone would convert
+too leniently for that (it rounds 1.5 into a BIGINT and reads ``true`` as 1), so numbers and
+booleans are staged as JSON and cast here only when their JSON type is the column's.
 """
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-import pyarrow as pa
-
-from destination_duckdb.identifiers import unique_column_names
+from destination_duckdb.identifiers import quote_identifier, quote_literal, unique_column_names
 
 SQL_TYPES = {
     "string": "VARCHAR",
@@ -23,22 +22,20 @@ SQL_TYPES = {
     "boolean": "BOOLEAN",
     "json": "JSON",
 }
-# The Arrow type a column is staged as. Timestamps are staged as text and parsed by DuckDB, which
-# is much faster than parsing in Python; JSON is staged as its text.
-ARROW_TYPES = {
-    "string": pa.string(),
-    "timestamp": pa.string(),
-    "integer": pa.int64(),
-    "number": pa.float64(),
-    "boolean": pa.bool_(),
-    "json": pa.string(),
+# How DuckDB's JSON reader stages each kind: text for strings (a number or an object there becomes
+# its JSON text: lossless, so no change) and for timestamps (parsed below); JSON for the rest.
+STAGED_TYPES = {
+    "string": "VARCHAR",
+    "timestamp": "VARCHAR",
+    "integer": "JSON",
+    "number": "JSON",
+    "boolean": "JSON",
+    "json": "JSON",
 }
-CHANGE_TYPE = pa.list_(
-    pa.struct([("field", pa.string()), ("change", pa.string()), ("reason", pa.string())])
-)
 TYPECAST_ERROR = "DESTINATION_TYPECAST_ERROR"
-
-Changes = dict[int, list[dict[str, str]]]
+# The top-level key the staged line carries the record's emission time in (see StreamWriter).
+EMITTED_AT_KEY = "_airbyte_emitted_at_ms"
+_BIGINT_LIMIT = "9223372036854775808.0"  # 2**63: a DOUBLE at or beyond it is not a BIGINT
 
 
 @dataclass(frozen=True)
@@ -75,67 +72,63 @@ def columns_from_schema(json_schema: Mapping[str, Any]) -> list[Column]:
     ]
 
 
-def to_arrow(
-    columns: Sequence[Column], records: Sequence[Mapping[str, Any]], emitted_at: Sequence[int]
-) -> pa.Table:
-    """Stage a batch as Arrow: ``c0..cN`` in column order, ``_ab_extracted_at``, ``_ab_changes``."""
-    changes: Changes = {}
-    arrays = [_column_array(col, [r.get(col.field) for r in records], changes) for col in columns]
-    arrays.append(pa.array(emitted_at, pa.timestamp("ms", tz="UTC")))
-    arrays.append(pa.array([changes.get(row) for row in range(len(records))], CHANGE_TYPE))
-    names = [f"c{i}" for i in range(len(columns))] + ["_ab_extracted_at", "_ab_changes"]
-    return pa.Table.from_arrays(arrays, names=names)
+def reader_columns(staged_keys: Sequence[str], columns: Sequence[Column]) -> str:
+    """The ``columns=`` argument of ``read_json`` for a staged batch (a SQL struct literal)."""
+    entries = [f"{quote_literal(EMITTED_AT_KEY)}: 'BIGINT'"] + [
+        f"{quote_literal(key)}: '{STAGED_TYPES[column.kind]}'"
+        for key, column in zip(staged_keys, columns, strict=True)
+    ]
+    return "{" + ", ".join(entries) + "}"
 
 
-def _column_array(column: Column, values: list[Any], changes: Changes) -> pa.Array:
-    arrow_type = ARROW_TYPES[column.kind]
-    if column.kind == "json":
-        return pa.array([None if v is None else _json_text(v) for v in values], arrow_type)
-    if column.kind != "timestamp":
-        # The fast path, when every value already has the right Python type. pyarrow infers the
-        # type instead of being given it, because given int64 it would silently truncate 1.5.
-        try:
-            inferred = pa.array(values)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
-            inferred = None
-        # ...and it would read [1.5, True] as doubles: a bool in a number column is checked here.
-        bool_in_number = column.kind == "number" and any(type(v) is bool for v in values)
-        if inferred is not None and inferred.type in _FITS[column.kind] and not bool_in_number:
-            return inferred.cast(arrow_type)
-    return pa.array([_coerce(column, row, v, changes) for row, v in enumerate(values)], arrow_type)
-
-
-# Inferred Arrow types that convert losslessly to each column kind (null: all values None).
-_FITS = {
-    "string": {pa.string(), pa.null()},
-    "integer": {pa.int64(), pa.null()},
-    "number": {pa.float64(), pa.int64(), pa.null()},
-    "boolean": {pa.bool_(), pa.null()},
-}
-
-
-def _coerce(column: Column, row: int, value: Any, changes: Changes) -> Any:
-    """The value as the column's type, or None with a change entry when it cannot be."""
-    if value is None:
-        return None
-    kind = column.kind
-    if kind == "string":
-        return value if isinstance(value, str) else _json_text(value)  # lossless, so no change
-    if kind == "timestamp" and isinstance(value, str):
-        return value  # parsed by DuckDB, which reports what it cannot parse
-    if kind == "integer" and type(value) is int and -(2**63) <= value < 2**63:
-        return value
-    if kind == "integer" and type(value) is float and value.is_integer() and abs(value) < 2**63:
-        return int(value)
-    if kind == "number" and type(value) in (int, float):
-        return float(value)
-    if kind == "boolean" and type(value) is bool:
-        return value
-    changes.setdefault(row, []).append(
-        {"field": column.field, "change": "NULLED", "reason": TYPECAST_ERROR}
+def typed_select(staged_keys: Sequence[str], columns: Sequence[Column]) -> str:
+    """The select list turning staged fields into ``c0..cN`` (typed), ``_ab_extracted_at`` and
+    ``_ab_changes`` (the fields nulled because their value did not fit)."""
+    selects, changes = [], []
+    for i, (key, column) in enumerate(zip(staged_keys, columns, strict=True)):
+        staged = quote_identifier(key)
+        typed, given = _typed(staged, column.kind)
+        selects.append(f"{typed} AS c{i}")
+        if given is not None:
+            change = (
+                f"{{'field': {quote_literal(column.field)}, 'change': 'NULLED', "
+                f"'reason': '{TYPECAST_ERROR}'}}"
+            )
+            changes.append(f"CASE WHEN {given} IS NOT NULL AND {typed} IS NULL THEN {change} END")
+    emitted_at = quote_identifier(EMITTED_AT_KEY)
+    # Milliseconds since the epoch, exactly (to_timestamp of a fraction would round).
+    selects.append(
+        f"to_timestamp({emitted_at} // 1000) + to_milliseconds({emitted_at} % 1000) "
+        "AS _ab_extracted_at"
     )
-    return None
+    if changes:
+        selects.append(
+            f"list_filter([{', '.join(changes)}], lambda change: change IS NOT NULL) AS _ab_changes"
+        )
+    else:
+        selects.append("[]::STRUCT(field VARCHAR, change VARCHAR, reason VARCHAR)[] AS _ab_changes")
+    return ", ".join(selects)
 
 
-def _json_text(value: Any) -> str:
-    return orjson.dumps(value).decode()
+def _typed(staged: str, kind: str) -> tuple[str, str | None]:
+    """The typed value of a staged field, and what was given when a NULL would be a change."""
+    if kind in ("string", "json"):
+        return staged, None  # every JSON value has a lossless text / JSON form
+    if kind == "timestamp":
+        given = f"NULLIF({staged}, '')"  # "" is no date, not a bad one
+        return f"TRY_CAST({given} AS TIMESTAMPTZ)", given
+    json_type = f"json_type({staged})"
+    if kind == "boolean":
+        return f"CASE WHEN {json_type} = 'BOOLEAN' THEN TRY_CAST({staged} AS BOOLEAN) END", staged
+    if kind == "number":
+        number = f"{json_type} IN ('BIGINT', 'UBIGINT', 'DOUBLE')"
+        return f"CASE WHEN {number} THEN TRY_CAST({staged} AS DOUBLE) END", staged
+    # integer: a whole JSON number that fits 64 bits; 2.0 is fine, 1.5 and 2**63 are not.
+    as_double = f"TRY_CAST({staged} AS DOUBLE)"
+    typed = (
+        f"CASE {json_type} WHEN 'BIGINT' THEN TRY_CAST({staged} AS BIGINT) "
+        f"WHEN 'UBIGINT' THEN TRY_CAST({staged} AS BIGINT) "
+        f"WHEN 'DOUBLE' THEN CASE WHEN {as_double} = trunc({as_double}) "
+        f"AND abs({as_double}) < {_BIGINT_LIMIT} THEN {as_double}::BIGINT END END"
+    )
+    return typed, staged

@@ -4,6 +4,7 @@ import gc
 import io
 import logging
 import re
+import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -36,38 +37,67 @@ DEFAULT_BATCH_SIZE = 50_000
 
 
 class RecordLine:
-    """A RECORD message as the write loop needs it: stream, data and emission time, no more."""
+    """A RECORD message as the write loop needs it: stream, data and emission time, no more.
+
+    ``data`` is the parsed record, or the JSON text of its data object as the source sent it.
+    """
 
     __slots__ = ("stream", "data", "emitted_at")
     type = Type.RECORD
 
-    def __init__(self, record: Mapping[str, Any]) -> None:
-        self.stream = record["stream"]
-        self.data = record["data"]
-        self.emitted_at = record["emitted_at"]
+    def __init__(self, stream: str, data: Mapping[str, Any] | bytes, emitted_at: int) -> None:
+        self.stream = stream
+        self.data = data
+        self.emitted_at = emitted_at
 
     @property
     def record(self) -> "RecordLine":
         return self
 
 
+# A record line as the CDK writes it: {"type":"RECORD","record":{"stream":"<name>","data":{...},
+# "emitted_at":<ms>}}. Such a line is cut, not parsed: its data object goes to DuckDB as text. The
+# data object ends right before the last ',"emitted_at":', as nothing but digits and '}}' follow.
+_RECORD_HEAD = b'{"type":"RECORD","record":{"stream":"'
+_RECORD_LINE = re.compile(
+    rb'\{"type":"RECORD","record":\{"stream":"([^"\\]+)","data":(\{.*\}),"emitted_at":(\d+)\}\}\s*\Z',
+    re.DOTALL,
+)
+
+
+def _cut_record_line(line: bytes) -> RecordLine | None:
+    """The stream, data text and emission time of a record line in the CDK's layout, else None."""
+    cut = _RECORD_LINE.match(line)
+    if cut is None:
+        return None  # another layout, or an escaped character in the stream name: parse it
+    stream, data, emitted_at = cut.groups()
+    return RecordLine(stream.decode(), data, int(emitted_at))
+
+
 class DestinationDuckdb(Destination):
     """Loads each stream into a typed table ``<schema>.<stream>`` of a DuckDB file."""
 
     def _parse_input_stream(self, input_stream: io.TextIOWrapper) -> Iterable[AirbyteMessage]:
-        """Parse each line with orjson, from the bytes; only non-record messages become models.
+        """Cut record lines without parsing them; parse the rest with orjson, from the bytes.
 
         The CDK turns every message into its protocol dataclasses (serpyco-rs), which for a record
-        costs more than loading it; a record only needs its stream, data and emission time.
+        costs more than loading it; a record only needs its stream, data and emission time, and its
+        data is typed by DuckDB from the text (see ``columns.py``).
         """
         for line in getattr(input_stream, "buffer", input_stream):
+            if line.startswith(_RECORD_HEAD):
+                record = _cut_record_line(line)
+                if record is not None:
+                    yield record
+                    continue
             try:
                 message = orjson.loads(line)
             except orjson.JSONDecodeError:
                 logger.info(f"ignoring input which is not an Airbyte message: {line[:200]!r}")
                 continue
             if message.get("type") == "RECORD":
-                yield RecordLine(message["record"])
+                record = message["record"]
+                yield RecordLine(record["stream"], record["data"], record["emitted_at"])
             else:
                 yield AirbyteMessageSerializer.load(message)
 
@@ -117,10 +147,13 @@ class DestinationDuckdb(Destination):
         input_messages: Iterable[AirbyteMessage],
         batch_size: int,
     ) -> Iterable[AirbyteMessage]:
-        with _connect(config) as con:
+        # Batches are staged as JSON-lines files in a private folder (mode 0700), deleted after.
+        with _connect(config) as con, tempfile.TemporaryDirectory(prefix="duckdb-staging-") as tmp:
             writers = {
-                stream.stream.name: StreamWriter(con, _schema(config), stream, batch_size)
-                for stream in configured_catalog.streams
+                stream.stream.name: StreamWriter(
+                    con, _schema(config), stream, batch_size, Path(tmp) / f"{index}.jsonl"
+                )
+                for index, stream in enumerate(configured_catalog.streams)
             }
             checkpointed: set[str] = set()
             incomplete: set[str] = set()

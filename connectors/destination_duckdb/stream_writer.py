@@ -3,19 +3,28 @@
 import gc
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import duckdb
+import orjson
 from airbyte_cdk.models import ConfiguredAirbyteStream, DestinationSyncMode, FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from destination_duckdb.columns import TYPECAST_ERROR, Column, columns_from_schema, to_arrow
+from destination_duckdb.columns import (
+    EMITTED_AT_KEY,
+    columns_from_schema,
+    reader_columns,
+    typed_select,
+)
 from destination_duckdb.identifiers import quote_identifier, quote_literal
 
 logger = logging.getLogger("airbyte")
 
 TMP_PREFIX = "_airbyte_tmp_"
-STAGED = "_airbyte_staged_batch"  # the name an Arrow batch is registered under for one load
+STAGED = "_airbyte_staged_batch"  # the temporary table a batch is typed into for one load
+MAX_RECORD_BYTES = 1 << 30  # DuckDB's JSON reader refuses larger objects (default 16 MB)
+_EMITTED_AT_FIELD = b'"' + EMITTED_AT_KEY.encode() + b'"'
 
 
 class StreamWriter:
@@ -34,16 +43,23 @@ class StreamWriter:
         schema: str,
         configured_stream: ConfiguredAirbyteStream,
         batch_size: int,
+        staging_file: Path,
     ) -> None:
         self.name = configured_stream.stream.name
         self.mode = configured_stream.destination_sync_mode
         self._con = con
         self._batch_size = batch_size
         self._columns = columns_from_schema(configured_stream.stream.json_schema)
+        # Lines are staged with the record's own field names when DuckDB's reader can tell them
+        # apart (it compares names case-insensitively); else re-keyed c0..cN in Python.
+        fields = [c.field for c in self._columns]
+        self._renamed_keys = [f"c{i}" for i in range(len(fields))]
+        self._as_sent = _reader_tells_apart(fields)
+        self._staged_keys = fields if self._as_sent else self._renamed_keys
+        self._staging_file = staging_file
         self._schema = quote_identifier(schema)
         self._final = f"{self._schema}.{quote_identifier(self.name)}"
-        self._records: list[Mapping[str, Any]] = []
-        self._emitted_at: list[int] = []
+        self._lines: list[bytes] = []
         self.published = False
         if self.mode == DestinationSyncMode.overwrite:
             self._table = f"{self._schema}.{quote_identifier(TMP_PREFIX + self.name)}"
@@ -59,19 +75,36 @@ class StreamWriter:
                 )
         self._dedup = self._dedup_clauses(configured_stream)
 
-    def add(self, data: Mapping[str, Any], emitted_at: int) -> None:
-        """Buffer a record; load the buffer once it holds ``batch_size`` records."""
-        self._records.append(data)
-        self._emitted_at.append(emitted_at)
-        if len(self._records) >= self._batch_size:
+    def add(self, data: Mapping[str, Any] | bytes, emitted_at: int) -> None:
+        """Buffer a record; load the buffer once it holds ``batch_size`` records.
+
+        ``data`` is the record's data, parsed or as the JSON text the source sent (then it is
+        never parsed in Python: the line staged is that text with the emission time added).
+        """
+        if type(data) is not bytes or not self._as_sent or _EMITTED_AT_FIELD in data:
+            data = self._restaged(data)
+        self._lines.append(_with_emitted_at(data, int(emitted_at)))
+        if len(self._lines) >= self._batch_size:
             self.flush()
 
     def flush(self) -> None:
         """Load and commit the buffered records (one transaction, whatever the mode)."""
-        if not self._records:
+        if not self._lines:
             return
-        batch = to_arrow(self._columns, self._records, self._emitted_at)
-        self._con.register(STAGED, batch)
+        count = len(self._lines)
+        try:
+            self._staging_file.write_bytes(b"\n".join(self._lines))
+            self._lines = []
+            try:
+                self._stage(self._staged_keys)
+            except duckdb.InvalidInputException:
+                # DuckDB's reader refuses what Python's accepts (a key twice in one record): type
+                # this batch from lines re-keyed in Python, where the last value of a key wins.
+                lines = self._staging_file.read_bytes().split(b"\n")
+                self._staging_file.write_bytes(b"\n".join(self._renamed(line) for line in lines))
+                self._stage(self._renamed_keys)
+        finally:
+            self._staging_file.unlink(missing_ok=True)
         try:
             self._con.execute("BEGIN TRANSACTION")
             self._con.execute(
@@ -84,10 +117,33 @@ class StreamWriter:
             self._con.execute("ROLLBACK")
             raise
         finally:
-            self._con.unregister(STAGED)
-        logger.info(f"Stream {self.name}: loaded a batch of {len(self._records)} records.")
-        self._records, self._emitted_at = [], []
+            self._con.execute(f"DROP TABLE IF EXISTS {STAGED}")
+        logger.info(f"Stream {self.name}: loaded a batch of {count} records.")
         gc.collect()  # the write loop turns automatic collection off (DestinationDuckdb.write)
+
+    def _stage(self, keys: list[str]) -> None:
+        """Type the staged lines into the temporary table ``STAGED`` (DuckDB's JSON reader)."""
+        self._con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {STAGED} AS "
+            f"SELECT {typed_select(keys, self._columns)} FROM read_json("
+            f"{quote_literal(str(self._staging_file))}, format = 'newline_delimited', "
+            f"columns = {reader_columns(keys, self._columns)}, "
+            f"maximum_object_size = {MAX_RECORD_BYTES})"
+        )
+
+    def _restaged(self, data: Mapping[str, Any] | bytes) -> bytes:
+        """The record's declared fields as JSON text, keyed as this stream stages them."""
+        return self._keyed(_parsed(data, self.name), self._staged_keys)
+
+    def _renamed(self, line: bytes) -> bytes:
+        """A staged line re-keyed ``c0..cN``, for a batch DuckDB's reader refused."""
+        record = _parsed(line, self.name)
+        emitted_at = record.pop(EMITTED_AT_KEY)
+        return _with_emitted_at(self._keyed(record, self._renamed_keys), emitted_at)
+
+    def _keyed(self, data: Mapping[str, Any], keys: list[str]) -> bytes:
+        pairs = zip(keys, self._columns, strict=True)
+        return orjson.dumps({key: data[c.field] for key, c in pairs if c.field in data})
 
     def publish(self) -> None:
         """Overwrite mode: replace the stream's table by the loaded one, atomically."""
@@ -115,29 +171,12 @@ class StreamWriter:
         return ", ".join(columns + meta)
 
     def _select_list(self) -> str:
-        """Cast the staged ``c<i>`` columns to the table's; compute the meta columns."""
-        selects = [
-            f"{_cast(f'c{i}', c)} AS {quote_identifier(c.name)}"
-            for i, c in enumerate(self._columns)
-        ]
-        # Timestamps are parsed here, so unparsable ones are reported here ("" is simply NULL).
-        timestamp_changes = [
-            f"CASE WHEN c{i} <> '' AND TRY_CAST(c{i} AS TIMESTAMPTZ) IS NULL THEN "
-            f"{{'field': {quote_literal(c.field)}, 'change': 'NULLED', "
-            f"'reason': '{TYPECAST_ERROR}'}} END"
-            for i, c in enumerate(self._columns)
-            if c.kind == "timestamp"
-        ]
-        changes = "coalesce(_ab_changes, [])"
-        if timestamp_changes:
-            changes = (
-                f"list_concat({changes}, list_filter([{', '.join(timestamp_changes)}], "
-                "lambda change: change IS NOT NULL))"
-            )
+        """The staged, typed ``c<i>`` columns under the table's names, and the meta columns."""
+        selects = [f"c{i} AS {quote_identifier(c.name)}" for i, c in enumerate(self._columns)]
         selects += [
             "uuid()::VARCHAR AS _airbyte_raw_id",
             "_ab_extracted_at AS _airbyte_extracted_at",
-            f"to_json({{'changes': {changes}}})::JSON AS _airbyte_meta",
+            "to_json({'changes': _ab_changes})::JSON AS _airbyte_meta",
         ]
         return ", ".join(selects)
 
@@ -159,8 +198,7 @@ class StreamWriter:
         key_columns = [self._columns[position[path[0]]] for path in key_paths]
         keys = ", ".join(quote_identifier(c.name) for c in key_columns)
         batch_keys = ", ".join(
-            f"{_cast(f'c{position[c.field]}', c)} AS {quote_identifier(c.name)}"
-            for c in key_columns
+            f"c{position[c.field]} AS {quote_identifier(c.name)}" for c in key_columns
         )
         order = ["_airbyte_extracted_at DESC"]
         cursor = configured_stream.cursor_field or []
@@ -179,9 +217,37 @@ class StreamWriter:
             )"""
 
 
-def _cast(staged: str, column: Column) -> str:
-    if column.kind == "timestamp":
-        return f"TRY_CAST(NULLIF({staged}, '') AS TIMESTAMPTZ)"
-    if column.kind == "json":
-        return f"{staged}::JSON"
-    return staged
+def _reader_tells_apart(fields: list[str]) -> bool:
+    """Whether DuckDB's JSON reader can take these field names as they are: it compares names
+    case-insensitively, and the emission time is staged under a name of its own."""
+    names = [field.lower() for field in [*fields, EMITTED_AT_KEY]]
+    return len(set(names)) == len(names)
+
+
+_EMITTED_AT_HEAD = b'{"' + EMITTED_AT_KEY.encode() + b'":'
+
+
+def _with_emitted_at(data: bytes, emitted_at: int) -> bytes:
+    """``{"_airbyte_emitted_at_ms":<ms>, <the record's fields>}``: ``data`` is a JSON object."""
+    rest = data[1:]
+    if rest[:1].isspace():
+        rest = rest.lstrip()
+    if rest[:1] == b"}":
+        return b"%s%d}" % (_EMITTED_AT_HEAD, emitted_at)
+    return b"%s%d,%s" % (_EMITTED_AT_HEAD, emitted_at, rest)
+
+
+def _parsed(data: Mapping[str, Any] | bytes, stream: str) -> dict[str, Any]:
+    if type(data) is not bytes:
+        return dict(data)
+    try:
+        parsed = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        # The message names the stream, never the record (personal data).
+        raise AirbyteTracedException(
+            message=f"Stream '{stream}': a record's data is not a JSON object.",
+            failure_type=FailureType.system_error,
+        )
+    return parsed
