@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -136,8 +139,8 @@ def run_sync(
 ) -> SyncResult:
     """Pipe ``source read`` into ``<destination> write`` and persist the committed state.
 
-    ``progress``, if given, is called with the records per stream so far, at a stream's first
-    record and every ``PROGRESS_EVERY`` records (the CLI draws its progress bars with it).
+    ``progress``, if given, is called with the records per stream so far, as blocks of records
+    pass (the CLI draws its progress bars with it).
     """
     store = StateStore(state_path)
     state = store.messages() or None
@@ -207,52 +210,123 @@ def run_sync(
     return result
 
 
-# A record line is forwarded without parsing it whole: only its head is looked at.
-_RECORD_HEADS = (b'{"type":"RECORD"', b'{"type": "RECORD"')
-
-
-PROGRESS_EVERY = 1000
+# Record lines are forwarded in blocks of bytes, never one by one. A record line in the CDK's
+# layout is recognised by its head, which also names its stream; any other line (state, logs,
+# traces, a record in another layout) is handled on its own. Each pattern starts at the newline
+# that ends the previous line, so the regex engine scans for one byte, not at every position.
+_RECORD_HEAD = rb'\{"type":"RECORD","record":\{"stream":"'
+_RECORD_STREAMS = re.compile(rb"\n" + _RECORD_HEAD + rb'([^"\\]*)"')
+_OTHER_LINE = re.compile(rb"\n(?!" + _RECORD_HEAD + rb'[^"\\]*")([^\n]*)')
+# Blocks in flight between the source and the destination (each at most a pipe's read, ~64 KB):
+# the source keeps reading while the destination loads a batch, as on the Airbyte platform.
+BUFFERED_BLOCKS = 1024
 
 
 def _pump(source_out, destination_in, result: SyncResult, progress=None) -> list[str]:
-    """Forward records, state and stream statuses; log the rest; return the source's errors."""
+    """Forward records, state and stream statuses; log the rest; return the source's errors.
+
+    ``progress``, if given, is called with the records per stream so far after every block
+    that held records.
+    """
     errors: list[str] = []
     counts = result.records_per_stream
-    for line in source_out:
-        if line.startswith(_RECORD_HEADS):
-            destination_in.write(line)
-            stream = _record_stream(line)
-            counts[stream] = count = counts.get(stream, 0) + 1
-            if progress is not None and (count == 1 or count % PROGRESS_EVERY == 0):
+    with _Forwarder(destination_in) as forward:
+        for text in _line_blocks(source_out):
+            streams = _RECORD_STREAMS.findall(text)
+            for name, count in Counter(streams).items():
+                stream = name.decode()
+                counts[stream] = counts.get(stream, 0) + count
+            start = 1  # text starts with a newline of its own
+            for other in _OTHER_LINE.finditer(text):
+                line = other.group(1)
+                if not line:
+                    continue  # the end of the block, or a blank line
+                forward(text[start : other.start() + 1])  # the records before it
+                start = other.end() + 1
+                if _route(line, counts, errors):
+                    forward(line + b"\n")
+            forward(text[start:])
+            if streams and progress is not None:
                 progress(counts)
-            continue
-        if not line.startswith(b"{"):
-            continue
-        message = _parse(line)
-        kind = message.get("type")
-        if kind == "STATE":
-            destination_in.write(line)
-        elif kind == "RECORD":
-            destination_in.write(line)
-            stream = message["record"]["stream"]
-            counts[stream] = counts.get(stream, 0) + 1
-        elif kind == "TRACE" and "stream_status" in message.get("trace", {}):
-            # The destination swaps a fully refreshed stream in when its source says COMPLETE.
-            destination_in.write(line)
-        elif kind == "TRACE" and "error" in message.get("trace", {}):
-            errors.append(message["trace"]["error"].get("message", "unknown error"))
-        elif kind == "LOG":
-            _log_connector(message["log"])
     if progress is not None:
         progress(counts)
     return errors
 
 
-def _record_stream(line: bytes) -> str:
-    """The stream name of a record line (``"stream":"name"``), read without parsing the record."""
-    start = line.find(b'"stream":')
-    start = line.index(b'"', start + 9) + 1
-    return line[start : line.index(b'"', start)].decode()
+def _line_blocks(source_out) -> Iterator[bytes]:
+    """The source's output as blocks of whole lines, each block prefixed with a newline."""
+    rest = b""
+    while chunk := source_out.read1(1 << 20):
+        block = rest + chunk
+        end = block.rfind(b"\n") + 1
+        if end:
+            yield b"\n" + block[:end]
+        rest = block[end:]
+    if rest:
+        yield b"\n" + rest + b"\n"
+
+
+def _route(line: bytes, counts: dict[str, int], errors: list[str]) -> bool:
+    """A line that is not a record in the CDK's layout: True if it goes to the destination."""
+    if not line.startswith(b"{"):
+        return False
+    message = _parse(line)
+    kind = message.get("type")
+    if kind == "STATE":
+        return True
+    if kind == "RECORD":
+        stream = message["record"]["stream"]
+        counts[stream] = counts.get(stream, 0) + 1
+        return True
+    if kind == "TRACE" and "stream_status" in message.get("trace", {}):
+        # The destination swaps a fully refreshed stream in when its source says COMPLETE.
+        return True
+    if kind == "TRACE" and "error" in message.get("trace", {}):
+        errors.append(message["trace"]["error"].get("message", "unknown error"))
+    elif kind == "LOG":
+        _log_connector(message["log"])
+    return False
+
+
+class _Forwarder:
+    """Writes blocks to the destination from a thread of its own, through a bounded queue.
+
+    A destination loading a batch reads nothing for a while; without this the source would stall
+    on a full pipe meanwhile. If the destination dies, the next call raises ``BrokenPipeError``.
+    """
+
+    def __init__(self, destination_in) -> None:
+        self._out = destination_in
+        self._blocks: queue.Queue[bytes | None] = queue.Queue(maxsize=BUFFERED_BLOCKS)
+        self._broken = False
+        self._thread = threading.Thread(target=self._write, daemon=True)
+
+    def __enter__(self) -> Callable[[bytes], None]:
+        self._thread.start()
+        return self
+
+    def __call__(self, block: bytes) -> None:
+        if self._broken:
+            raise BrokenPipeError("the destination stopped reading")
+        if block:
+            self._blocks.put(block)
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._blocks.put(None)
+        self._thread.join()
+        if self._broken and exc_info[0] is None:
+            raise BrokenPipeError("the destination stopped reading")
+
+    def _write(self) -> None:
+        while (block := self._blocks.get()) is not None:
+            if self._broken:
+                continue  # drain, so that the pump never blocks on a dead destination
+            try:
+                self._out.write(block)
+            except (BrokenPipeError, OSError, ValueError):
+                self._broken = True
+        with suppress(BrokenPipeError, OSError, ValueError):
+            self._out.flush()
 
 
 def _collect_destination_output(out, store: StateStore, errors: list[str]) -> None:
