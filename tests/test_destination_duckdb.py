@@ -310,6 +310,16 @@ def test_a_record_whose_data_is_not_json_fails_the_write_naming_the_stream(tmp_p
         write(tmp_path / "w.duckdb", catalog(("s", "append")), messages)
 
 
+def test_batches_are_staged_beside_the_database_and_a_killed_syncs_leftovers_cleared(tmp_path):
+    path = tmp_path / "w.duckdb"
+    leftover = tmp_path / ".w.duckdb.staging"  # what a sync killed while loading leaves
+    leftover.mkdir()
+    (leftover / "0.jsonl").write_text('{"_airbyte_emitted_at_ms":1,"id":"from a killed sync"}')
+    write(path, catalog(("s", "append")), [record("s", {"id": "a"}), state("s")])
+    assert rows(path, "select id from raw.s") == [("a",)]
+    assert not leftover.exists()
+
+
 def test_a_record_of_an_unknown_stream_fails_the_write(tmp_path):
     with pytest.raises(Exception, match="not in the catalog"):
         write(tmp_path / "w.duckdb", catalog(("s", "append")), [record("other", {"id": "a"})])

@@ -4,8 +4,9 @@ import gc
 import io
 import logging
 import re
-import tempfile
-from collections.abc import Iterable, Mapping
+import shutil
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -147,11 +148,10 @@ class DestinationDuckdb(Destination):
         input_messages: Iterable[AirbyteMessage],
         batch_size: int,
     ) -> Iterable[AirbyteMessage]:
-        # Batches are staged as JSON-lines files in a private folder (mode 0700), deleted after.
-        with _connect(config) as con, tempfile.TemporaryDirectory(prefix="duckdb-staging-") as tmp:
+        with _connect(config) as con, _staging_folder(config) as staging:
             writers = {
                 stream.stream.name: StreamWriter(
-                    con, _schema(config), stream, batch_size, Path(tmp) / f"{index}.jsonl"
+                    con, _schema(config), stream, batch_size, staging / f"{index}.jsonl"
                 )
                 for index, stream in enumerate(configured_catalog.streams)
             }
@@ -206,6 +206,23 @@ def _streams_of(state: AirbyteStateMessage, writers: Mapping[str, StreamWriter])
 
 def _schema(config: Mapping[str, Any]) -> str:
     return config.get("schema") or DEFAULT_SCHEMA
+
+
+@contextmanager
+def _staging_folder(config: Mapping[str, Any]) -> Iterator[Path]:
+    """The private folder (mode 0700) batches are staged in as JSON lines, beside the database.
+
+    Opened after the database, whose lock admits one writing process: what a killed sync left
+    there is its own and is cleared first; the folder is removed at the end.
+    """
+    database = Path(config["destination_path"])
+    folder = database.with_name(f".{database.name}.staging")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(mode=0o700)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _connect(config: Mapping[str, Any]) -> duckdb.DuckDBPyConnection:
