@@ -142,7 +142,7 @@ class ApiStream(HttpStream):
         """
         fields = self._key_fields
         for record in self.read_pages(stream_slice, stream_state):
-            if isinstance(record, Mapping):
+            if type(record) is dict or isinstance(record, Mapping):
                 for name in fields:
                     if record.get(name) is None:
                         raise self._missing_key(name)
@@ -162,7 +162,11 @@ class ApiStream(HttpStream):
             nonlocal previous
             records = list(self.parse_response(response, stream_slice=page_slice))
             if fields:
-                keys = {tuple(r.get(f) for f in fields) for r in records if isinstance(r, Mapping)}
+                keys = {
+                    tuple(map(r.get, fields))
+                    for r in records
+                    if type(r) is dict or isinstance(r, Mapping)
+                }
                 if not previous.isdisjoint(keys):
                     raise self._repeated_page(len(previous & keys))
                 previous = keys
