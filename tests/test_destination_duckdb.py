@@ -16,9 +16,11 @@ from airbyte_cdk.models import (
     AirbyteMessageSerializer,
     ConfiguredAirbyteCatalog,
     ConfiguredAirbyteCatalogSerializer,
+    FailureType,
     Status,
     Type,
 )
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from destination_duckdb import DestinationDuckdb
 
 logger = logging.getLogger("airbyte")
@@ -318,6 +320,12 @@ def test_batches_are_staged_beside_the_database_and_a_killed_syncs_leftovers_cle
     write(path, catalog(("s", "append")), [record("s", {"id": "a"}), state("s")])
     assert rows(path, "select id from raw.s") == [("a",)]
     assert not leftover.exists()
+
+
+def test_a_memory_limit_duckdb_cannot_read_is_a_config_error_naming_the_field(tmp_path):
+    with pytest.raises(AirbyteTracedException, match="'memory_limit'") as raised:
+        write(tmp_path / "w.duckdb", catalog(("s", "append")), [], memory_limit="lots")
+    assert raised.value.failure_type == FailureType.config_error
 
 
 def test_a_record_of_an_unknown_stream_fails_the_write(tmp_path):

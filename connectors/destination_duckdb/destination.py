@@ -35,6 +35,9 @@ logger = logging.getLogger("airbyte")
 
 DEFAULT_SCHEMA = "main"
 DEFAULT_BATCH_SIZE = 50_000
+# DuckDB keeps the blocks of the tables it writes in its buffer pool, up to 80 % of the machine's
+# memory by default: a sync's memory would grow with the size of the table, not of the batch.
+DEFAULT_MEMORY_LIMIT = "512MB"
 
 
 class RecordLine:
@@ -242,6 +245,17 @@ def _connect(config: Mapping[str, Any]) -> duckdb.DuckDBPyConnection:
             "file: wait for the other sync or dbt run to finish, or run them one after another.",
             internal_message=str(error),
             failure_type=FailureType.transient_error,
+        ) from error
+    memory_limit = config.get("memory_limit") or DEFAULT_MEMORY_LIMIT
+    try:
+        con.execute("SET memory_limit = ?", [memory_limit])
+    except duckdb.Error as error:
+        con.close()
+        raise AirbyteTracedException(
+            message=f"Config field 'memory_limit': {memory_limit!r} is not a memory size "
+            "DuckDB understands (such as '512MB' or '2GB').",
+            internal_message=str(error),
+            failure_type=FailureType.config_error,
         ) from error
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(_schema(config))}")
     return con

@@ -23,7 +23,7 @@ logger = logging.getLogger("airbyte")
 
 TMP_PREFIX = "_airbyte_tmp_"
 STAGED = "_airbyte_staged_batch"  # the temporary table a batch is typed into for one load
-MAX_RECORD_BYTES = 1 << 30  # DuckDB's JSON reader refuses larger objects (default 16 MB)
+MAX_RECORD_BYTES = 64 << 20  # DuckDB's JSON reader refuses larger records; it buffers twice this
 _EMITTED_AT_FIELD = b'"' + EMITTED_AT_KEY.encode() + b'"'
 
 
