@@ -78,15 +78,24 @@ def cli_run(pipeline_env) -> tuple[str, list[tuple]]:
 
 
 def _wait(check, seconds: float, what: str, process: subprocess.Popen):
-    """Poll ``check`` until it returns something true, while `pipeline up` keeps running."""
+    """Poll ``check`` until it returns something true, while `pipeline up` keeps running.
+
+    A request that times out or is refused is a poll that saw nothing yet: Airflow's API server
+    on SQLite can take more than a request's timeout to answer while the run's tasks keep two
+    cores busy (it failed CI once so). The deadline still bounds the wait.
+    """
     deadline = time.monotonic() + seconds
+    last_error = None
     while time.monotonic() < deadline:
         assert process.poll() is None, f"`pipeline up` exited early while waiting for {what}"
-        result = check()
+        try:
+            result = check()
+        except requests.RequestException as error:
+            result, last_error = None, error
         if result:
             return result
         time.sleep(3)
-    raise AssertionError(f"timed out waiting for {what}")
+    raise AssertionError(f"timed out waiting for {what} (last request error: {last_error})")
 
 
 @pytest.fixture(scope="module")
