@@ -113,11 +113,8 @@ def airflow_ui(pipeline_env, cli_run):
         )
     url = f"http://127.0.0.1:{port}"
 
-    def answering():
-        try:
-            return requests.get(f"{url}/api/v2/version", timeout=5).ok
-        except requests.RequestException:
-            return False
+    def answering():  # refused while it starts: _wait polls again
+        return requests.get(f"{url}/api/v2/version", timeout=5).ok
 
     try:
         _wait(answering, UI_STARTUP_SECONDS, "the Airflow API server", process)
