@@ -50,10 +50,10 @@ check: install ## Data-quality checks against the existing warehouse
 	$(RUN) pipeline check
 
 chaos: install ## Reliability suite: every fault, crash and leak scenario, then a table (minutes)
-	$(RUN) python -m chaos
+	$(RUN) python -m testbench.chaos
 
 bench: install ## Benchmark ingestion, dbt, Spark, checks vs their limit and peers (SCALES=10000,100000)
-	$(RUN) python -m bench --scales $(or $(SCALES),10000,100000)
+	$(RUN) python -m testbench.benchmark --scales $(or $(SCALES),10000,100000)
 
 clean: ## Remove generated data (warehouse, lake, Airflow DB, logs)
 	rm -rf data

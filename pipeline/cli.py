@@ -383,16 +383,17 @@ def advance(
 ) -> None:
     """Move the running mock's clock forward: new people, campaigns, activity and deals appear.
 
-    The same code as `mock-apis advance`.
+    The same call as `mock-apis advance`: POST /_mock/advance on the running mock.
     """
     _configure()
-    from mock_apis.cli import advance_clock
     from pipeline.config import get_settings
+    from pipeline.services import ServiceError, advance_mock_clock
 
     try:
-        advance_clock(days=days, url=url or get_settings().mock_url)
-    except typer.BadParameter as error:
-        raise _fail(f"{error.message} (start it with `pipeline serve-mock`)") from None
+        clock = advance_mock_clock(url or get_settings().mock_url, days)
+    except ServiceError as error:
+        raise _fail(f"{error} (start it with `pipeline serve-mock`)") from None
+    typer.echo(f"now {clock['now']} ({clock['days_advanced']} days advanced)")
 
 
 @app.command()

@@ -17,9 +17,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from mock_apis.credentials import DEV_HUBSPOT_TOKEN, DEV_MAILCHIMP_API_KEY
-
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# The development credentials of the mock APIs: the product's defaults, which the mock accepts
+# unless told otherwise (MOCK_MAILCHIMP_API_KEY, MOCK_HUBSPOT_TOKEN). They are not secrets: they
+# only open the local mock. A MailChimp key ends in its data centre after the last '-', as real
+# keys do (``...-us6``); HubSpot private-app tokens look like ``pat-na1-<uuid>``.
+DEV_MAILCHIMP_API_KEY = "mockdev0mailchimp0key00000000000-us6"
+DEV_HUBSPOT_TOKEN = "pat-na1-mockdev0-0000-0000-0000-hubspot00000"
 
 
 def _env(name: str, default: str) -> str:

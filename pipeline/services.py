@@ -90,6 +90,21 @@ def mock_apis(settings: Settings, timeout: float = 60) -> Iterator[str]:
         stop_process(process)
 
 
+def advance_mock_clock(url: str, days: int) -> dict:
+    """Move a running mock's simulated now forward by ``days`` (``POST /_mock/advance``).
+
+    The pipeline talks to the mock over HTTP, as to any source; it never imports it.
+    """
+    try:
+        response = requests.post(
+            f"{url.rstrip('/')}/_mock/advance", params={"days": days}, timeout=120
+        )
+        response.raise_for_status()
+    except requests.RequestException as error:
+        raise ServiceError(f"cannot reach the mock server at {url}: {error}") from None
+    return response.json()
+
+
 def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
     """Stop a child server: SIGTERM, then SIGKILL if it has not exited within ``timeout``."""
     if process.poll() is not None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from bench.run import INGESTION
+from testbench.benchmark.run import INGESTION
 
 SCALE = 200
 # On a quiet machine the run takes about a minute (a dozen connector processes, each paying the
@@ -25,7 +25,15 @@ HEAVY = "lake_spark,dbt_build,quality_checks,lake,warm_stages"
 @pytest.fixture(scope="module")
 def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("bench")
-    command = [sys.executable, "-m", "bench", "--scales", str(SCALE), "--out", str(out)]
+    command = [
+        sys.executable,
+        "-m",
+        "testbench.benchmark",
+        "--scales",
+        str(SCALE),
+        "--out",
+        str(out),
+    ]
     command += ["--no-docs", "--seed", "7", "--skip", HEAVY]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=RUN_TIMEOUT_SECONDS)
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
@@ -72,4 +80,8 @@ def test_targets_and_outputs_are_reported(results: dict) -> None:
     names = {check["target"].split(" (")[0] for check in results["targets"]}
     assert {"ours rec/s", "ours / dlt", "ours / pyairbyte", "ours / cdk_simple"} <= names
     assert results["machine"]["cores"] >= 1
-    assert Path(__file__).parent.parent.joinpath("bench", "pyairbyte", "uv.lock").exists()
+    assert (
+        Path(__file__)
+        .parent.parent.joinpath("testbench", "benchmark", "pyairbyte", "uv.lock")
+        .exists()
+    )

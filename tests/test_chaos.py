@@ -13,9 +13,9 @@ it runs the whole pipeline twice through Airflow and compares the marts.
 import pytest
 from rich.console import Console
 
-from chaos import table
-from chaos.runner import run_sync_scenarios
-from chaos.scenarios import SMALL_RUN
+from testbench.chaos import table
+from testbench.chaos.runner import run_sync_scenarios
+from testbench.chaos.scenarios import SMALL_RUN
 
 SEED, SCALE, KILLS = 7, 60, 10
 # Each sync pays seconds of connector start-up whatever the scale; on a busy machine the module

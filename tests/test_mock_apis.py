@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import requests
 
-from mock_apis import hubspot, mailchimp
-from mock_apis.truth import truth
-from mock_apis.world import World
+from testbench.mock_apis import hubspot, mailchimp
+from testbench.mock_apis.truth import truth
+from testbench.mock_apis.world import World
 
 TIMEOUT = (5, 60)
 HUBSPOT_TYPES = ("contacts", "companies", "deals")

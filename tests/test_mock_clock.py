@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import requests
 
-from mock_apis import hubspot, mailchimp
-from mock_apis.truth import truth
-from mock_apis.world import World
+from testbench.mock_apis import hubspot, mailchimp
+from testbench.mock_apis.truth import truth
+from testbench.mock_apis.world import World
 from tests.conftest import running_mock_api
 
 TIMEOUT = (5, 60)

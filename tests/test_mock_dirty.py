@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import requests
 
-from mock_apis import dirty
-from mock_apis.pools import INDUSTRIES
-from mock_apis.truth import truth
-from mock_apis.world import World
+from testbench.mock_apis import dirty
+from testbench.mock_apis.pools import INDUSTRIES
+from testbench.mock_apis.truth import truth
+from testbench.mock_apis.world import World
 from tests.conftest import MockApi, running_mock_api
 
 TIMEOUT = (5, 60)

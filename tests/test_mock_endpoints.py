@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import requests
 
-from mock_apis import hubspot
-from mock_apis.hubspot_search import MAX_RESULTS
-from mock_apis.model import DEAL_STAGES
-from mock_apis.timeline import parse_time
+from testbench.mock_apis import hubspot
+from testbench.mock_apis.hubspot_search import MAX_RESULTS
+from testbench.mock_apis.model import DEAL_STAGES
+from testbench.mock_apis.timeline import parse_time
 
 TIMEOUT = (5, 60)
 

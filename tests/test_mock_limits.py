@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from mock_apis.server import MAILCHIMP_MAX_CONNECTIONS
+from testbench.mock_apis.server import MAILCHIMP_MAX_CONNECTIONS
 from tests.conftest import MockApi, running_mock_api
 
 TIMEOUT = (5, 120)

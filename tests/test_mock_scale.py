@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import requests
 
-from mock_apis import layout
-from mock_apis.world import CONTACT_ID_BASE
+from testbench.mock_apis import layout
+from testbench.mock_apis.world import CONTACT_ID_BASE
 from tests.conftest import MockApi, running_mock_api
 
 TIMEOUT = (5, 120)

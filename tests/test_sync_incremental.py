@@ -38,8 +38,8 @@ from conftest import (
 from source_hubspot import SourceHubspot
 from source_mailchimp import SourceMailchimp
 
-from chaos.warehouse import STREAM_KEYS
 from pipeline import airbyte
+from testbench.chaos.warehouse import STREAM_KEYS
 
 SOURCES = {
     "mailchimp": {

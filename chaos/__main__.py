@@ -1,6 +1,0 @@
-"""``python -m chaos``: run the reliability suite and print its table."""
-
-from chaos.cli import main
-
-if __name__ == "__main__":
-    raise SystemExit(main())

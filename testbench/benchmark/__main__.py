@@ -1,0 +1,5 @@
+import sys
+
+from testbench.benchmark.run import main
+
+sys.exit(main())
