@@ -47,8 +47,13 @@ class Settings:
     data_dir: Path = field(
         default_factory=lambda: Path(_env("PIPELINE_DATA_DIR", str(PROJECT_ROOT / "data")))
     )
+    # The address every server the pipeline starts listens on (Airflow's API server and UI, the
+    # mock APIs): loopback unless a user opens them to a network on purpose.
+    bind_host: str = field(default_factory=lambda: _env("PIPELINE_BIND_HOST", "127.0.0.1"))
     # The mock APIs (a product feature: the default source of data).
-    mock_host: str = field(default_factory=lambda: _env("MOCK_HOST", "127.0.0.1"))
+    mock_host: str = field(
+        default_factory=lambda: _env("MOCK_HOST", _env("PIPELINE_BIND_HOST", "127.0.0.1"))
+    )
     mock_port: int = field(default_factory=lambda: _env_int("MOCK_PORT", 8765))
     mock_seed: int = field(default_factory=lambda: _env_int("MOCK_SEED", 42))
     mock_scale: int = field(default_factory=lambda: _env_int("MOCK_SCALE", 2000))
