@@ -256,45 +256,37 @@ def run(
 
 @app.command()
 def up(
-    port: Annotated[int, typer.Option(help="Port of the Airflow UI (on 127.0.0.1).")] = 8080,
+    port: Annotated[
+        int, typer.Option(help="Port of the Airflow UI (on PIPELINE_BIND_HOST, 127.0.0.1).")
+    ] = 8080,
     scale: Scale = None,
     seed: Seed = None,
 ) -> None:
-    """Serve the Airflow UI (standalone) with the mock APIs running, until Ctrl-C."""
+    """Serve the Airflow UI (scheduler included) with the mock APIs running, until Ctrl-C."""
     _configure(scale, seed)
     import signal
-    import subprocess
 
     from pipeline import services
     from pipeline.config import get_settings
+    from pipeline.secrets import airflow_passwords_file
 
     settings = get_settings()
-    log_file = settings.data_dir / "logs" / "airflow-standalone.log"
+    log_file = settings.data_dir / "logs" / "airflow-up.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
+    # SIGTERM (a service manager, `kill`) stops the stack like Ctrl-C does.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         with services.mock_apis(settings), log_file.open("ab") as output:
             services.prepare_airflow(settings, output)
             console.print(f"mock APIs at {settings.mock_url}")
             console.print(
-                f"Airflow UI at [bold]http://127.0.0.1:{port}[/bold]: user admin, password in "
-                f"{settings.airflow_home / 'passwords.json'} (generated on first start); "
-                f"log {log_file}. Ctrl-C stops everything."
+                f"Airflow UI at [bold]{services.ui_url(settings, port)}[/bold]: user admin, "
+                f"password in {airflow_passwords_file(settings)}; log {log_file}. "
+                "Ctrl-C stops everything."
             )
-            # Its own process group, so that stopping it stops every Airflow component it started.
-            airflow = subprocess.Popen(
-                services.airflow_command("standalone"),
-                env=services.ui_env(settings, port),
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            # SIGTERM (a service manager, `kill`) stops the stack like Ctrl-C does.
-            signal.signal(signal.SIGTERM, signal.default_int_handler)
-            try:
-                airflow.wait()
-            except KeyboardInterrupt:
-                os.killpg(airflow.pid, signal.SIGTERM)
-                airflow.wait(timeout=60)
+            services.serve_airflow(settings, port, output)
+    except KeyboardInterrupt:
+        pass
     except services.ServiceError as error:
         raise _fail(str(error)) from None
 

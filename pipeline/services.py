@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import orjson
 import requests
 
 from pipeline.config import Settings
+from pipeline.secrets import airflow_passwords_file, secret
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +133,11 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
         # Cosmos keeps dbt's partial-parse cache with the run's data, not in a shared /tmp.
         "AIRFLOW__COSMOS__CACHE_DIR": str(dbt.cosmos_cache_dir(settings)),
+        # This installation's own signing secrets (pipeline/secrets.py), never Airflow's defaults
+        # and never in airflow.cfg: the API server's key (its sessions, the tokens it signs to
+        # fetch task logs) and the JWT secret of the API and of every task's execution API token.
+        "AIRFLOW__API__SECRET_KEY": secret(settings, "airflow-api-secret-key"),
+        "AIRFLOW__API_AUTH__JWT_SECRET": secret(settings, "airflow-jwt-secret"),
         # The step library reads the same configuration as the CLI that started Airflow.
         "PIPELINE_DATA_DIR": str(settings.data_dir.resolve()),
         # Airflow starts its own components as `airflow ...`: this environment's, first on PATH.
@@ -175,18 +182,87 @@ def prepare_airflow(settings: Settings, output) -> None:
             raise ServiceError(f"`airflow {what}` failed (exit {done.returncode})")
 
 
+def local_host(host: str) -> str:
+    """The address a client on this machine uses for a server bound to ``host``."""
+    return "127.0.0.1" if host in {"", "0.0.0.0", "::"} else host
+
+
+def ui_url(settings: Settings, port: int) -> str:
+    host = local_host(settings.bind_host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def ui_env(settings: Settings, port: int) -> dict[str, str]:
-    """Airflow's UI on loopback only, with its simple auth manager and one generated password."""
-    home = settings.airflow_home.resolve()
+    """Airflow's API server and UI on the bind host (loopback by default), with its simple auth
+    manager and this installation's generated admin password."""
     return {
         **airflow_env(settings),
-        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__AUTH_MANAGER": (
+            "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+        ),
+        "AIRFLOW__API__HOST": settings.bind_host,
         "AIRFLOW__API__PORT": str(port),
         # Task processes report to the API server's execution API: the same port.
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{ui_url(settings, port)}/execution/",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(airflow_passwords_file(settings)),
+        # Off by default; if a user turns the scheduler's health check on, it stays on the host.
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": settings.bind_host,
     }
+
+
+# What `airflow standalone` runs, started one by one so that each can be told its options: the
+# scheduler and the triggerer each start a log server (`airflow serve-logs`) that binds every
+# interface (Airflow 3.3 has no option for its host), so they run without one. Nothing here needs
+# it: every component writes its task logs to AIRFLOW_HOME/logs on this machine, where the API
+# server reads them.
+AIRFLOW_COMPONENTS: tuple[tuple[str, ...], ...] = (
+    ("scheduler", "--skip-serve-logs"),
+    ("dag-processor",),
+    ("triggerer", "--skip-serve-logs"),
+    ("api-server",),
+)
+
+
+def serve_airflow(settings: Settings, port: int, output) -> None:
+    """Run Airflow's components (UI included) until one of them exits or the caller is interrupted.
+
+    Each runs in its own process group, which is stopped as a whole (SIGTERM, then SIGKILL): the
+    scheduler's task processes and the API server's workers stop with it.
+    """
+    env = ui_env(settings, port)
+    processes: dict[str, subprocess.Popen] = {}
+    try:
+        for name, *options in AIRFLOW_COMPONENTS:
+            processes[name] = subprocess.Popen(
+                airflow_command(name, *options),
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        while True:
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    raise ServiceError(
+                        f"`airflow {name}` exited with {process.returncode}; see {output.name}"
+                    )
+            time.sleep(1)
+    finally:
+        for process in processes.values():
+            _signal_group(process, signal.SIGTERM)
+        for process in processes.values():
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                _signal_group(process, signal.SIGKILL)
+                process.wait()
+
+
+def _signal_group(process: subprocess.Popen, signal_number: int) -> None:
+    with suppress(ProcessLookupError):  # the group has exited already
+        os.killpg(process.pid, signal_number)
 
 
 def run_dag(settings: Settings, logical_date: date, run_id: str) -> Path:
