@@ -19,20 +19,20 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
+from connector_kit.protocol_lines import OTHER_LINE, RECORD_STREAMS
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +75,13 @@ def private_files(**documents: Any) -> Iterator[dict[str, Path]]:
         yield paths
 
 
-def run_protocol_command(command: list[str], *args: str) -> list[dict[str, Any]]:
-    """Run a short connector command (spec, check, discover) and return its protocol messages."""
-    completed = subprocess.run([*command, *args], capture_output=True, check=False)
+def run_protocol_command(
+    command: list[str], *args: str, env: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Run a short connector command (spec, check, discover) and return its protocol messages.
+
+    ``env`` is the connector's environment (None: this process's own)."""
+    completed = subprocess.run([*command, *args], capture_output=True, check=False, env=env)
     messages = [_parse(line) for line in completed.stdout.splitlines() if line.startswith(b"{")]
     errors = [m for m in messages if m.get("type") == "TRACE" and "error" in m.get("trace", {})]
     if completed.returncode != 0 or errors:
@@ -86,11 +90,13 @@ def run_protocol_command(command: list[str], *args: str) -> list[dict[str, Any]]
     return messages
 
 
-def discover(source: str, config: dict[str, Any]) -> dict[str, Any]:
+def discover(
+    source: str, config: dict[str, Any], env: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """The source's catalog (``discover``)."""
     with private_files(config=config) as files:
         messages = run_protocol_command(
-            connector_command(source), "discover", "--config", str(files["config"])
+            connector_command(source), "discover", "--config", str(files["config"]), env=env
         )
     catalogs = [m["catalog"] for m in messages if m.get("type") == "CATALOG"]
     if not catalogs:
@@ -136,11 +142,13 @@ def run_sync(
     state_path: Path,
     destination: str = "destination-duckdb",
     progress: Callable[[dict[str, int]], None] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> SyncResult:
     """Pipe ``source read`` into ``<destination> write`` and persist the committed state.
 
     ``progress``, if given, is called with the records per stream so far, as blocks of records
-    pass (the CLI draws its progress bars with it).
+    pass (the CLI draws its progress bars with it). ``env`` is the connectors' environment (None:
+    this process's own).
     """
     store = StateStore(state_path)
     state = store.messages() or None
@@ -169,11 +177,13 @@ def run_sync(
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=destination_stderr_file,
+                env=env,
             )
             source_process = subprocess.Popen(
                 [*connector_command(source), *read_args],
                 stdout=subprocess.PIPE,
                 stderr=source_stderr_file,
+                env=env,
             )
             destination_errors: list[str] = []
             reader = threading.Thread(
@@ -210,13 +220,9 @@ def run_sync(
     return result
 
 
-# Record lines are forwarded in blocks of bytes, never one by one. A record line in the CDK's
-# layout is recognised by its head, which also names its stream; any other line (state, logs,
-# traces, a record in another layout) is handled on its own. Each pattern starts at the newline
-# that ends the previous line, so the regex engine scans for one byte, not at every position.
-_RECORD_HEAD = rb'\{"type":"RECORD","record":\{"stream":"'
-_RECORD_STREAMS = re.compile(rb"\n" + _RECORD_HEAD + rb'([^"\\]*)"')
-_OTHER_LINE = re.compile(rb"\n(?!" + _RECORD_HEAD + rb'[^"\\]*")([^\n]*)')
+# Record lines are forwarded in blocks of bytes, never one by one: a record line in the CDK's layout
+# is found and counted by its head, which names its stream (connector_kit.protocol_lines); any
+# other line (state, logs, traces, a record in another layout) is handled on its own.
 # Blocks in flight between the source and the destination (each at most a pipe's read, ~64 KB):
 # the source keeps reading while the destination loads a batch, as on the Airbyte platform.
 BUFFERED_BLOCKS = 1024
@@ -232,12 +238,12 @@ def _pump(source_out, destination_in, result: SyncResult, progress=None) -> list
     counts = result.records_per_stream
     with _Forwarder(destination_in) as forward:
         for text in _line_blocks(source_out):
-            streams = _RECORD_STREAMS.findall(text)
+            streams = RECORD_STREAMS.findall(text)
             for name, count in Counter(streams).items():
                 stream = name.decode()
                 counts[stream] = counts.get(stream, 0) + count
             start = 1  # text starts with a newline of its own
-            for other in _OTHER_LINE.finditer(text):
+            for other in OTHER_LINE.finditer(text):
                 line = other.group(1)
                 if not line:
                     continue  # the end of the block, or a blank line
@@ -363,7 +369,17 @@ class StateStore:
         self.committed = 0
         self._latest: dict[str, dict[str, Any]] = {}
         if path.exists():
-            for message in orjson.loads(path.read_bytes()):
+            try:
+                messages = orjson.loads(path.read_bytes())
+                problem = "not a list of state messages"
+            except orjson.JSONDecodeError as error:
+                messages, problem = None, f"not valid JSON ({error})"
+            if not (isinstance(messages, list) and all(isinstance(m, dict) for m in messages)):
+                raise SyncError(
+                    f"the state file {path} is {problem}: restore it, or delete it to run a "
+                    "full sync"
+                )
+            for message in messages:
                 self._latest[_state_key(message)] = message
 
     def messages(self) -> list[dict[str, Any]]:

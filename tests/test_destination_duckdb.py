@@ -22,6 +22,7 @@ from airbyte_cdk.models import (
 )
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from destination_duckdb import DestinationDuckdb
+from destination_duckdb.destination import read_messages
 
 logger = logging.getLogger("airbyte")
 EMITTED_AT = 1_700_000_000_000  # 2023-11-14T22:13:20Z
@@ -263,7 +264,7 @@ def test_hostile_stream_and_field_names_are_quoted(tmp_path):
 
 def parsed_lines(*lines: bytes) -> list:
     """Messages as the destination reads them from its stdin (record lines cut, not parsed)."""
-    return list(DestinationDuckdb()._parse_input_stream(io.BytesIO(b"\n".join(lines) + b"\n")))
+    return list(read_messages(io.BytesIO(b"\n".join(lines) + b"\n")))
 
 
 def record_line(data: bytes, emitted_at: int, stream: bytes = b"s") -> bytes:

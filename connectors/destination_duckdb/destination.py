@@ -1,14 +1,13 @@
 """DestinationDuckdb: spec, check, and the write loop tying records, state and commits together."""
 
 import gc
-import io
 import logging
 import re
 import shutil
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import duckdb
 import orjson
@@ -27,6 +26,7 @@ from airbyte_cdk.models import (
 )
 from airbyte_cdk.models.airbyte_protocol_serializers import AirbyteMessageSerializer
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from connector_kit.protocol_lines import cut_record_line
 
 from destination_duckdb.identifiers import quote_identifier
 from destination_duckdb.stream_writer import StreamWriter
@@ -59,51 +59,33 @@ class RecordLine:
         return self
 
 
-# A record line as the CDK writes it: {"type":"RECORD","record":{"stream":"<name>","data":{...},
-# "emitted_at":<ms>}}. Such a line is cut, not parsed: its data object goes to DuckDB as text. The
-# data object ends right before the last ',"emitted_at":', as nothing but digits and '}}' follow.
-_RECORD_HEAD = b'{"type":"RECORD","record":{"stream":"'
-_RECORD_LINE = re.compile(
-    rb'\{"type":"RECORD","record":\{"stream":"([^"\\]+)","data":(\{.*\}),"emitted_at":(\d+)\}\}\s*\Z',
-    re.DOTALL,
-)
+def read_messages(input_stream: BinaryIO) -> Iterator[AirbyteMessage | RecordLine]:
+    """The messages of the destination's input: record lines cut, not parsed; the rest parsed.
 
-
-def _cut_record_line(line: bytes) -> RecordLine | None:
-    """The stream, data text and emission time of a record line in the CDK's layout, else None."""
-    cut = _RECORD_LINE.match(line)
-    if cut is None:
-        return None  # another layout, or an escaped character in the stream name: parse it
-    stream, data, emitted_at = cut.groups()
-    return RecordLine(stream.decode(), data, int(emitted_at))
+    The CDK would turn every line into the protocol's dataclasses (serpyco-rs), which for a record
+    costs more than loading it; a record only needs its stream, data and emission time, and its
+    data is typed by DuckDB from the text (see ``columns.py``). A record line in another layout is
+    parsed with orjson (``connector_kit.protocol_lines`` says which layout is cut).
+    """
+    for line in input_stream:
+        cut = cut_record_line(line)
+        if cut is not None:
+            yield RecordLine(*cut)
+            continue
+        try:
+            message = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            logger.info(f"ignoring input which is not an Airbyte message: {line[:200]!r}")
+            continue
+        if message.get("type") == "RECORD":
+            record = message["record"]
+            yield RecordLine(record["stream"], record["data"], record["emitted_at"])
+        else:
+            yield AirbyteMessageSerializer.load(message)
 
 
 class DestinationDuckdb(Destination):
     """Loads each stream into a typed table ``<schema>.<stream>`` of a DuckDB file."""
-
-    def _parse_input_stream(self, input_stream: io.TextIOWrapper) -> Iterable[AirbyteMessage]:
-        """Cut record lines without parsing them; parse the rest with orjson, from the bytes.
-
-        The CDK turns every message into its protocol dataclasses (serpyco-rs), which for a record
-        costs more than loading it; a record only needs its stream, data and emission time, and its
-        data is typed by DuckDB from the text (see ``columns.py``).
-        """
-        for line in getattr(input_stream, "buffer", input_stream):
-            if line.startswith(_RECORD_HEAD):
-                record = _cut_record_line(line)
-                if record is not None:
-                    yield record
-                    continue
-            try:
-                message = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                logger.info(f"ignoring input which is not an Airbyte message: {line[:200]!r}")
-                continue
-            if message.get("type") == "RECORD":
-                record = message["record"]
-                yield RecordLine(record["stream"], record["data"], record["emitted_at"])
-            else:
-                yield AirbyteMessageSerializer.load(message)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """Open the file and create and drop a probe table in the configured schema."""
@@ -138,13 +120,13 @@ class DestinationDuckdb(Destination):
         automatic_gc = gc.isenabled()
         gc.disable()
         try:
-            yield from self._write(config, configured_catalog, input_messages, batch_size)
+            yield from self._load(config, configured_catalog, input_messages, batch_size)
         finally:
             gc.unfreeze()
             if automatic_gc:
                 gc.enable()
 
-    def _write(
+    def _load(
         self,
         config: Mapping[str, Any],
         configured_catalog: ConfiguredAirbyteCatalog,

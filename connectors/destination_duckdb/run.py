@@ -2,8 +2,10 @@
 
 import sys
 
-from destination_duckdb.destination import DestinationDuckdb
+from connector_kit.destination_launch import launch_destination
+
+from destination_duckdb.destination import DestinationDuckdb, read_messages
 
 
 def run() -> None:
-    DestinationDuckdb().run(sys.argv[1:])
+    launch_destination(DestinationDuckdb(), sys.argv[1:], read_messages)

@@ -5,10 +5,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import requests
+from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.sources.streams.http.requests_native_auth import TokenAuthenticator
 from connector_kit.http import REQUEST_TIMEOUT
-from connector_kit.runtime import RecordSource
 
 from source_hubspot.streams import Companies, Contacts, DealPipelines, Deals, EmailEvents, Owners
 
@@ -16,7 +16,7 @@ DEFAULT_BASE_URL = "https://api.hubapi.com"
 DEFAULT_PAGE_SIZE = 100
 
 
-class SourceHubspot(RecordSource):
+class SourceHubspot(AbstractSource):
     """Contacts, companies, deals (with their associations), owners, deal pipelines and marketing
     email events from the HubSpot APIs."""
 

@@ -6,12 +6,12 @@ from typing import Any
 
 import requests
 from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.sources.streams.http.requests_native_auth import BasicHttpAuthenticator
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from connector_kit.http import REQUEST_TIMEOUT
-from connector_kit.runtime import RecordSource
 
 from source_mailchimp.streams import (
     Campaigns,
@@ -43,7 +43,7 @@ def resolve_base_url(config: Mapping[str, Any]) -> str:
     return base_url.replace("{dc}", data_centre)
 
 
-class SourceMailchimp(RecordSource):
+class SourceMailchimp(AbstractSource):
     """Audiences with their members, segments and tags; campaigns with their reports, email
     activity and unsubscribes: the MailChimp Marketing API v3."""
 
