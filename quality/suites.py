@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import great_expectations.expectations as gxe
 from great_expectations.expectations import Expectation
 
+from spark_jobs import schemas as lake_schemas
+
 # The statuses of MailChimp Marketing API v3's campaign object.
 CAMPAIGN_STATUSES = [
     "save",
@@ -159,14 +161,11 @@ def raw_checks(previous_counts: dict[str, int] | None = None) -> list[TableCheck
     ]
 
 
-# The silver email activity's columns and their pandas types when read with pyarrow
-# (docs/contracts.md); event_date comes from the partition directories.
+# The silver email activity's columns, as its owner spark_jobs/schemas.py says (plain Python: no
+# Spark is imported); event_date comes from the partition directories.
 SILVER_EMAIL_ACTIVITY = "lake.silver.email_activity"
 SILVER_EMAIL_ACTIVITY_PARTITIONS = "lake.silver.email_activity.partitions"
-SILVER_COLUMNS = [
-    "campaign_id", "list_id", "email_id", "email_address", "action", "bounce_type", "url", "ip",
-    "event_at", "first_ingest_date", "is_late", "event_date",
-]  # fmt: skip
+SILVER_COLUMNS = lake_schemas.column_names(lake_schemas.SILVER_EMAIL_ACTIVITY)
 
 
 def lake_checks() -> list[TableCheck]:

@@ -41,8 +41,9 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from spark_jobs.cli import job_arguments, run_job
+from spark_jobs.harness import job_arguments, run_job
 from spark_jobs.publish import publish, read_published
+from spark_jobs.schemas import SILVER_EMAIL_ACTIVITY, spark_schema
 
 APP_NAME = "email_activity_silver"
 
@@ -72,23 +73,8 @@ BRONZE_SCHEMA = StructType(
 TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ssXXX"
 DEFAULT_LATE_AFTER_DAYS = 3
 
-# What silver holds, in order; readers (the gold jobs) read it with this schema.
-SILVER_SCHEMA = StructType(
-    [
-        StructField("campaign_id", StringType()),
-        StructField("list_id", StringType()),
-        StructField("email_id", StringType()),
-        StructField("email_address", StringType()),
-        StructField("action", StringType()),
-        StructField("bounce_type", StringType()),
-        StructField("url", StringType()),
-        StructField("ip", StringType()),
-        StructField("event_at", TimestampType()),
-        StructField("first_ingest_date", DateType()),
-        StructField("is_late", BooleanType()),
-        StructField("event_date", DateType()),  # the partition column
-    ]
-)
+# What silver holds (spark_jobs/schemas.py); readers (the gold jobs) read it with this schema.
+SILVER_SCHEMA = spark_schema(SILVER_EMAIL_ACTIVITY)
 QUARANTINE_SCHEMA = StructType([*BRONZE_SCHEMA.fields, StructField("reason", StringType())])
 EVENT_KEY = ["campaign_id", "email_id", "action", "event_at"]
 # What a landing adds to a record (when, which copy): not part of the record itself.

@@ -22,17 +22,16 @@ import sys
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
-from pyspark.sql.types import StringType, StructField, StructType
 
-from spark_jobs.email_activity import SILVER_SCHEMA
 from spark_jobs.gold import gold_main
 from spark_jobs.publish import read_published
+from spark_jobs.schemas import GOLD_EMAIL_EVENTS, spark_schema
 
 APP_NAME = "email_events"
 INPUT = "silver/email_activity"  # under the lake's root
 SESSION_GAP_SECONDS = 30 * 60
 ACTIVITY = ("open", "click")  # what a session is made of
-SCHEMA = StructType([*SILVER_SCHEMA.fields, StructField("session_id", StringType())])
+SCHEMA = spark_schema(GOLD_EMAIL_EVENTS)  # silver's columns, then session_id
 
 
 def sessionize(silver: DataFrame) -> DataFrame:

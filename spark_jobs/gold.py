@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 from pyspark.sql import DataFrame, SparkSession
 
-from spark_jobs.cli import Run, job_arguments, run_job
 from spark_jobs.email_activity import read_silver
+from spark_jobs.harness import Run, job_arguments, run_job
 from spark_jobs.publish import publish, read_published
 
 Build = Callable[[DataFrame, argparse.Namespace], DataFrame]

@@ -49,6 +49,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from spark_jobs.schemas import GOLD_EMAIL_EVENTS, SILVER_EMAIL_ACTIVITY, arrow_schema
+
 # What destination-duckdb adds to every raw table.
 AIRBYTE_COLUMNS = "_airbyte_raw_id VARCHAR, _airbyte_extracted_at TIMESTAMPTZ, _airbyte_meta JSON"
 EXTRACTED_AT = "2024-04-15 06:00:00+00"
@@ -180,25 +182,11 @@ EMAIL_EVENTS = [
     ("c2", "aud1", "DEE@example.com", "bounce", "soft", "2024-03-15 09:01:00"),
 ]
 
-# The silver lake's file schema (what the lake's quality checks read); event_date is not in the
-# files but in the partition directories.
-SILVER_SCHEMA = pa.schema(
-    [
-        ("campaign_id", pa.string()),
-        ("list_id", pa.string()),
-        ("email_id", pa.string()),
-        ("email_address", pa.string()),
-        ("action", pa.string()),
-        ("bounce_type", pa.string()),
-        ("url", pa.string()),
-        ("ip", pa.string()),
-        ("event_at", pa.timestamp("us", tz="UTC")),
-        ("first_ingest_date", pa.date32()),
-        ("is_late", pa.bool_()),
-    ]
-)
+# The silver lake's file schema (what the lake's quality checks read), from its owner; event_date
+# is not in the files but in the partition directories.
+SILVER_SCHEMA = arrow_schema(SILVER_EMAIL_ACTIVITY)
 # Gold email_events, what dbt reads: silver's columns and the event's session.
-EMAIL_EVENTS_SCHEMA = SILVER_SCHEMA.append(pa.field("session_id", pa.string()))
+EMAIL_EVENTS_SCHEMA = arrow_schema(GOLD_EMAIL_EVENTS)
 CAMPAIGN_ENGAGEMENT_SCHEMA = pa.schema(
     [
         ("campaign_id", pa.string()),

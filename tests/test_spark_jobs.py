@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 from airbyte_cdk.models import AirbyteMessageSerializer, ConfiguredAirbyteCatalogSerializer
 from destination_lake import DestinationLake
@@ -32,6 +33,7 @@ from spark_jobs.email_activity import (
     transform,
 )
 from spark_jobs.publish import MANIFEST, read_manifest, read_published
+from spark_jobs.schemas import SILVER_EMAIL_ACTIVITY, arrow_schema
 from spark_jobs.session import build_session
 
 UTC = dt.UTC
@@ -82,13 +84,6 @@ def bronze_df(spark: SparkSession, *rows: dict[str, object]) -> DataFrame:
     )
 
 
-SILVER_DDL = (
-    "campaign_id string, list_id string, email_id string, email_address string, action string,"
-    " bounce_type string, url string, ip string, event_at timestamp, first_ingest_date date,"
-    " is_late boolean, event_date date"
-)
-
-
 def test_transform_parses_types_renames_and_dates_events_in_utc(spark: SparkSession) -> None:
     bronze = bronze_df(
         spark,
@@ -113,7 +108,7 @@ def test_transform_parses_types_renames_and_dates_events_in_utc(spark: SparkSess
             (*silver("e2", "open", None, None, "10.0.0.1"), False, day),
             (*silver("e3", "open", None, None, "10.0.0.1"), False, day),
         ],
-        SILVER_DDL,
+        SILVER_SCHEMA,
     )
     assertDataFrameEqual(transform(bronze), expected, checkRowOrder=False)
 
@@ -305,6 +300,12 @@ def test_silver_is_published_by_event_date_with_late_events_and_quarantine(
             f"'{silver}/current/*/*.parquet', hive_partitioning = true)"
         ).fetchone()
     assert (event_type, count) == ("TIMESTAMP WITH TIME ZONE", 4)
+    # The files hold the schema that spark_jobs/schemas.py gives the readers without Spark (the
+    # quality checks, the tests' fixtures): the owner says what Spark really writes.
+    parts = sorted((silver / "current").glob("event_date=*/*.parquet"))
+    assert parts
+    for part in parts:
+        assert pq.read_schema(part).remove_metadata() == arrow_schema(SILVER_EMAIL_ACTIVITY)
 
 
 def test_a_rerun_of_a_date_publishes_the_same_table_and_keeps_one_previous_version(

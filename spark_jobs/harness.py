@@ -1,4 +1,4 @@
-"""What every job's command line shares: its arguments, its session, its summary and exit codes.
+"""The harness every Spark job runs in: its arguments, its session, its summary line and exit codes.
 
 Each job keeps its own ``main(argv) -> int`` (so ``spark-submit spark_jobs/<job>.py`` works) and
 hands this module a ``run(spark, args) -> summary`` function holding its extract, transform and
