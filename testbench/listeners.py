@@ -58,7 +58,9 @@ def _describe(process: psutil.Process) -> str:
         command = " ".join(process.cmdline()[:4])
     except psutil.Error:
         return "an exited process"
-    return f"{name} [{command[:120]}]" if command else name
+    if not command or command.startswith(name):  # a process that set its title shows it whole
+        return command[:120] or name
+    return f"{name} [{command[:120]}]"
 
 
 class ListenerWatch:

@@ -6,6 +6,10 @@ mock served. Then `make up` over the leftovers of that run: Airflow's UI with it
 127.0.0.1 with auth on, where the test does what an instructor does in front of a class (log in,
 trigger the DAG) through the REST API the UI uses. That second run must give the same marts.
 One data folder for both, so the suite pays for two pipeline runs, not three.
+
+While each verb runs, testbench/listeners.py watches every process it starts: none may listen
+off loopback. Afterwards, no credential and no secret of the installation (data/secrets/) may
+appear in any output.
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ import re
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,6 +32,8 @@ import duckdb
 import orjson
 import pytest
 import requests
+
+from testbench.listeners import ListenerWatch
 
 # Two pipeline runs and an Airflow start: minutes each on 2 cores, more on a loaded machine.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
@@ -66,15 +74,32 @@ def pipeline_env(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     return data, env
 
 
+@dataclass(frozen=True)
+class CliRun:
+    output: str
+    mart: list[tuple]
+    listeners: ListenerWatch  # every listening socket of every process the run started
+
+
 @pytest.fixture(scope="module")
-def cli_run(pipeline_env) -> tuple[str, list[tuple]]:
-    """`pipeline run`: its output and the mart it left."""
+def cli_run(pipeline_env) -> CliRun:
+    """`pipeline run`: its output, the mart it left, and what listened while it ran."""
     data, env = pipeline_env
-    done = subprocess.run(
-        [str(BIN / "pipeline"), "run"], env=env, capture_output=True, text=True, timeout=1800
+    process = subprocess.Popen(
+        [str(BIN / "pipeline"), "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return done.stdout + done.stderr, _mart(data / "warehouse.duckdb")
+    with ListenerWatch(process.pid) as listeners:
+        try:
+            stdout, stderr = process.communicate(timeout=1800)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    assert process.returncode == 0, stdout[-3000:] + stderr[-3000:]
+    return CliRun(stdout + stderr, _mart(data / "warehouse.duckdb"), listeners)
 
 
 def _wait(check, seconds: float, what: str, process: subprocess.Popen):
@@ -100,7 +125,10 @@ def _wait(check, seconds: float, what: str, process: subprocess.Popen):
 
 @pytest.fixture(scope="module")
 def airflow_ui(pipeline_env, cli_run):
-    """`pipeline up` on the data folder `pipeline run` left, until the module's tests are done."""
+    """`pipeline up` on the data folder `pipeline run` left, until the module's tests are done.
+
+    Its listening sockets are watched from its start until it has stopped: one off loopback
+    fails the module at teardown, whenever it appeared."""
     data, env = pipeline_env
     port = _free_port()
     with (data / "pipeline-up.out").open("wb") as output:
@@ -111,6 +139,8 @@ def airflow_ui(pipeline_env, cli_run):
             stderr=subprocess.STDOUT,
             start_new_session=True,  # so that the whole tree can be stopped at the end
         )
+    listeners = ListenerWatch(process.pid)
+    listeners.start()
     url = f"http://127.0.0.1:{port}"
 
     def answering():  # refused while it starts: _wait polls again
@@ -118,21 +148,30 @@ def airflow_ui(pipeline_env, cli_run):
 
     try:
         _wait(answering, UI_STARTUP_SECONDS, "the Airflow API server", process)
-        yield url, port, process
+        yield url, port, process, listeners
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+        listeners.stop()
+    listeners.check()
+
+
+@dataclass(frozen=True)
+class UiRun:
+    mart: list[tuple]
+    api: str  # the run's URL in the REST API
+    session: requests.Session  # logged in as admin
 
 
 @pytest.fixture(scope="module")
-def ui_run(pipeline_env, airflow_ui) -> list[tuple]:
+def ui_run(pipeline_env, airflow_ui) -> UiRun:
     """Log in as the generated admin, trigger the DAG, wait for the run; the mart it left."""
     data, _ = pipeline_env
-    url, _, process = airflow_ui
-    password = json.loads((data / "airflow" / "passwords.json").read_text())["admin"]
+    url, _, process, _ = airflow_ui
+    password = json.loads((data / "secrets" / "airflow-passwords.json").read_text())["admin"]
     # Auth is on: without a token the API refuses.
     assert requests.get(f"{url}/api/v2/dags", timeout=10).status_code == 401
     token = requests.post(
@@ -158,7 +197,7 @@ def ui_run(pipeline_env, airflow_ui) -> list[tuple]:
         return state if state in {"success", "failed"} else None
 
     assert _wait(finished, UI_RUN_SECONDS, "the triggered run", process) == "success"
-    return _mart(data / "warehouse.duckdb")
+    return UiRun(_mart(data / "warehouse.duckdb"), f"{api}/dagRuns/{run['dag_run_id']}", session)
 
 
 def _mart(warehouse: Path) -> list[tuple]:
@@ -184,8 +223,7 @@ def truth():
 
 
 def test_campaign_performance_matches_what_the_mock_served(cli_run, truth):
-    _, first_mart = cli_run
-    mart = {row[0]: row for row in first_mart}
+    mart = {row[0]: row for row in cli_run.mart}
     expected = {campaign["campaign_id"]: campaign for campaign in truth["campaigns"]}
     assert set(mart) == set(expected), "one row per sent campaign"
     assert len(mart) == truth["counts"]["sent_campaigns"]
@@ -232,39 +270,91 @@ def test_raw_tables_hold_every_record_once_after_both_runs(pipeline_env, ui_run,
 
 
 def test_a_run_triggered_in_the_ui_over_leftovers_gives_the_same_marts(cli_run, ui_run):
-    _, first_mart = cli_run
-    assert ui_run == first_mart
-    assert len(first_mart) > 0
+    assert ui_run.mart == cli_run.mart
+    assert len(cli_run.mart) > 0
 
 
 def test_the_run_prints_a_summary(cli_run):
-    output, _ = cli_run
-    assert "campaign_performance" in output
-    assert "extract_load_mailchimp" in output
+    assert "campaign_performance" in cli_run.output
+    assert "extract_load_mailchimp" in cli_run.output
 
 
-def test_ui_listens_on_loopback_only(airflow_ui):
-    _, port, _ = airflow_ui
-    listening = subprocess.run(["ss", "-ltnH"], capture_output=True, text=True).stdout
-    addresses = {
-        line.split()[3] for line in listening.splitlines() if line.split()[3].endswith(f":{port}")
+def test_pipeline_run_listens_on_loopback_only(pipeline_env, cli_run):
+    """`make run`: the mock, Airflow's `dags test`, dbt, Spark's driver, the connectors."""
+    _, env = pipeline_env
+    cli_run.listeners.check()
+    # The watch saw the run's servers, so it was looking: the mock at least.
+    assert f"127.0.0.1:{env['MOCK_PORT']}" in cli_run.listeners.addresses()
+
+
+def test_pipeline_up_listens_on_loopback_only(pipeline_env, airflow_ui, ui_run):
+    """`make up`, sampled from its start to the end of the run triggered in the UI (and on to
+    its stop, checked at teardown): the UI, the mock, and no log server on any interface."""
+    _, env = pipeline_env
+    _, port, _, listeners = airflow_ui
+    listeners.check()
+    addresses = listeners.addresses()
+    assert {f"127.0.0.1:{port}", f"127.0.0.1:{env['MOCK_PORT']}"} <= addresses, addresses
+    assert not any(listener.port in {8793, 8794} for listener in listeners.seen), addresses
+
+
+def test_task_logs_show_in_the_ui_without_log_servers(ui_run):
+    """The API server reads task logs from AIRFLOW_HOME/logs: no log server is needed."""
+    instances = ui_run.session.get(f"{ui_run.api}/taskInstances", timeout=30).json()
+    task = next(ti for ti in instances["task_instances"] if ti["task_id"] == "check_marts")
+    logs = ui_run.session.get(
+        f"{ui_run.api}/taskInstances/{task['task_id']}/logs/{task['try_number']}",
+        headers={"Accept": "application/json"},
+        timeout=30,
+    )
+    assert logs.ok, logs.text[:500]
+    text = json.dumps(logs.json()["content"])
+    assert "check_marts" in text or "Task instance" in text, text[:1000]
+    assert "Could not read served logs" not in text
+
+
+def _installation_secrets(data: Path) -> dict[str, str]:
+    """data/secrets/: the secrets this installation generated, and the admin password."""
+    folder = data / "secrets"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    found = {}
+    for path in sorted(folder.iterdir()):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+        if path.suffix != ".json":
+            found[path.name] = path.read_text().strip()
+    return found
+
+
+def test_every_server_secret_is_this_installations_own(pipeline_env, ui_run):
+    data, _ = pipeline_env
+    secrets = _installation_secrets(data)
+    assert set(secrets) >= {
+        "airflow-api-secret-key",
+        "airflow-jwt-secret",
+        "airflow-admin-password",
     }
-    assert addresses == {f"127.0.0.1:{port}"}
+    password = json.loads((data / "secrets" / "airflow-passwords.json").read_text())
+    assert password == {"admin": secrets["airflow-admin-password"]}
+    assert all(len(value) >= 43 for value in secrets.values()), "32 random bytes each"
 
 
 def test_no_secret_in_any_output(pipeline_env, cli_run, ui_run):
     """Both runs' outputs, `pipeline up`'s, and every file they left (Airflow task logs, dbt and
-    GX artifacts, the reports) are searched for the credentials."""
+    GX artifacts, the reports) are searched for the credentials and for the installation's
+    secrets (the signing keys, the admin password), which live in data/secrets/ only."""
     data, _ = pipeline_env
-    output, _ = cli_run
-    secrets = [MAILCHIMP_KEY, HUBSPOT_TOKEN]
-    texts = [output]
+    secrets = [MAILCHIMP_KEY, HUBSPOT_TOKEN, *_installation_secrets(data).values()]
+    texts = [cli_run.output]
     for path in data.rglob("*"):
+        if path.is_relative_to(data / "secrets"):
+            continue
         if path.is_file() and path.suffix not in {".duckdb", ".parquet", ".db", ".wal"}:
             texts.append(path.read_bytes().decode(errors="replace"))
     assert len(texts) > 5, "the run should have left logs and artifacts to search"
     for secret in secrets:
-        assert not any(secret in text for text in texts), "a credential leaked into an output"
+        assert not any(secret in text for text in texts), "a secret leaked into an output"
+    # Airflow prints a password it generates; this one it was given.
+    assert not any("Password for user" in text for text in texts)
 
 
 # --- the run report, rendered by a real browser ---------------------------------------------
@@ -300,9 +390,10 @@ def _chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
 )
 def test_the_run_report_renders_offline_with_its_charts(pipeline_env, cli_run, ui_run, tmp_path):
     data, _ = pipeline_env
-    output, _ = cli_run
     reports = sorted((data / "reports").glob("cli__*.html"))
-    assert len(reports) == 1 and str(reports[0]) in output, "the CLI run prints its report's path"
+    assert len(reports) == 1 and str(reports[0]) in cli_run.output, (
+        "the CLI run prints its report's path"
+    )
     ui_report = data / "reports" / f"{UI_RUN_ID}.html"
     assert ui_report.exists(), "the run triggered in the UI wrote its report too"
     reports.append(ui_report)
