@@ -30,6 +30,7 @@ import psutil
 from testbench.chaos import secrets
 from testbench.chaos.mock import HUBSPOT_TOKEN, MAILCHIMP_API_KEY, console_script, free_port
 from testbench.chaos.runner import Outcome
+from testbench.listeners import ListenerWatch
 
 LOGICAL_DATE = "2026-06-01"
 # A hash key of this suite's own: if it shows up in an output, it leaked.
@@ -173,15 +174,13 @@ def run_pipeline_scenarios(
         env = _env(data, seed, scale)
         warehouse = data / "warehouse.duckdb"
         outputs: list[str] = []
-        listeners: list[str] = []
-        bound: set[str] = set()
+        watches: list[ListenerWatch] = []
 
         def sample_listeners(process: subprocess.Popen) -> None:
-            while process.poll() is None:
-                for member in _tree(process):
-                    listeners.extend(secrets.non_loopback_listeners([member.pid]))
-                    bound.update(secrets.listening_ports(member.pid))
-                time.sleep(0.5)
+            """The loopback check (testbench/listeners.py) on the run's whole process tree."""
+            with ListenerWatch(process.pid) as watch:
+                watches.append(watch)
+                process.wait()
 
         # 1. The same logical date twice.
         started = time.monotonic()
@@ -282,12 +281,14 @@ def run_pipeline_scenarios(
                 "report, warehouse, lake): no secret",
             )
         )
+        exposed = sorted({str(listener) for watch in watches for listener in watch.exposed})
+        bound = sorted({address for watch in watches for address in watch.addresses()})
         record(
             Outcome(
                 "loopback_only_pipeline",
-                "FAILED" if listeners else "survived",
-                detail="; ".join(sorted(set(listeners))[:3])
-                or f"listening while the pipeline ran: {', '.join(sorted(bound)) or 'nothing'}",
+                "FAILED" if exposed else "survived",
+                detail="; ".join(exposed[:3])
+                or f"listening while the pipeline ran: {', '.join(bound) or 'nothing'}",
             )
         )
     return outcomes

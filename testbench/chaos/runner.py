@@ -24,6 +24,7 @@ from pipeline import airbyte
 from testbench.chaos import secrets, warehouse
 from testbench.chaos.mock import Mock, running_mock
 from testbench.chaos.scenarios import API_SCENARIOS, CRASH_SCENARIOS, SMALL_RUN, ApiScenario
+from testbench.listeners import ListenerWatch
 
 log = logging.getLogger(__name__)
 
@@ -462,8 +463,10 @@ def run_sync_scenarios(
                 record(run_kill9(shared, kills, kill_sources))
             if only is None or "second_writer" in only:
                 record(run_second_writer(shared))
-            loopback = secrets.non_loopback_listeners([shared.mock.pid])
-            ports = secrets.listening_ports(shared.mock.pid)
+            listening = ListenerWatch(shared.mock.pid)
+            listening.sample()
+            loopback = [str(listener) for listener in listening.exposed]
+            ports = sorted(listening.addresses())
             found = secrets.find_secrets([shared.mock.log_path], shared.outputs)
             record(
                 Outcome(

@@ -1,13 +1,10 @@
-"""Leaks: every secret searched for in every output; servers listening on loopback only."""
+"""Leaks: every secret searched for in every output (the loopback check: testbench/listeners.py)."""
 
 from __future__ import annotations
 
 import base64
-import ipaddress
 from collections.abc import Iterable
 from pathlib import Path
-
-import psutil
 
 from testbench.chaos.mock import HUBSPOT_TOKEN, MAILCHIMP_API_KEY
 
@@ -42,41 +39,3 @@ def find_secrets(
         content = text.encode(errors="replace")
         found += [f"output #{index}: {form[:6].decode()}…" for form in forms if form in content]
     return found
-
-
-def is_loopback(ip: str) -> bool:
-    """127.0.0.0/8, also as a Java socket reports it (an IPv6 socket on ::ffff:127.0.0.1)."""
-    address = ipaddress.ip_address(ip)
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return isinstance(address, ipaddress.IPv4Address) and address.is_loopback
-
-
-def non_loopback_listeners(pids: Iterable[int]) -> list[str]:
-    """Listening sockets of these processes (and their children) not bound to 127.0.0.1."""
-    bad = []
-    for pid in pids:
-        try:
-            root = psutil.Process(pid)
-            processes = [root, *root.children(recursive=True)]
-        except psutil.Error:
-            continue
-        for process in processes:
-            try:
-                connections = process.net_connections(kind="inet")
-            except psutil.Error:
-                continue
-            for connection in connections:
-                if connection.status == psutil.CONN_LISTEN and not is_loopback(connection.laddr.ip):
-                    address = f"{connection.laddr.ip}:{connection.laddr.port}"
-                    bad.append(f"pid {process.pid} listens on {address}")
-    return bad
-
-
-def listening_ports(pid: int) -> list[str]:
-    """``ip:port`` of the sockets a process listens on (for the report)."""
-    try:
-        connections = psutil.Process(pid).net_connections(kind="inet")
-    except psutil.Error:
-        return []
-    return [f"{c.laddr.ip}:{c.laddr.port}" for c in connections if c.status == psutil.CONN_LISTEN]
