@@ -22,16 +22,17 @@ through every stage, and `make run` runs it with one `airflow dags test`. The ta
 the Assets they produce (`outlets`), so the Assets view shows the lineage from raw to marts.
 
 Every task is a thin call of a step in `pipeline/steps.py` (the CLI calls the same steps),
-idempotent for its logical date. DuckDB allows one writing process, so every task that writes
-the warehouse takes the one-slot pool `duckdb_writer` (every dbt task too), and one run at a time
-is allowed.
+idempotent for its logical date: it reads the configuration from its process's environment once
+(`pipeline.config.get_settings`: the environment is the one place a deployment configures) and
+passes it to the step. DuckDB allows one writing process, so every task that writes the warehouse
+takes the one-slot pool `duckdb_writer` (every dbt task too), and one run at a time is allowed.
 
 How the dbt tasks are built: cosmos must create them while the DAG file is parsed. That stays
 cheap: the graph is read from the manifest that `pipeline prepare` writes with `dbt parse`
 (`pipeline run` and `pipeline up` write it when the project changed), so parsing never runs dbt,
 and neither cosmos nor dbt is imported at module level. Each task runs dbt in its own process
 (`ExecutionMode.LOCAL`, `InvocationMode.DBT_RUNNER`: no dbt start-up per task), with the
-environment of `pipeline/dbt.py` set when it starts; the CLI's `pipeline transform` runs the
+environment of `pipeline/dbt.py` given to it when it starts; the CLI's `pipeline transform` runs the
 same project, profile and environment as one `dbt build`. Without a manifest the warehouse
 stage is that one `dbt build` task.
 """
@@ -68,6 +69,14 @@ def _run_id() -> str:
     return pipeline_run_id(get_current_context())
 
 
+def _run(name: str, step, **kwargs) -> dict:
+    """A task's body: the configuration of this task's process, given to one step, recorded in
+    the run's log under ``name``."""
+    from pipeline.steps import run_step
+
+    return run_step(get_settings(), _run_id(), name, step, **kwargs)
+
+
 def _run_date() -> date:
     context = get_current_context()
     moment = context.get("logical_date") or context["dag_run"].run_after
@@ -92,9 +101,9 @@ def _warehouse_group() -> TaskGroup:
 
             @task(pool=WAREHOUSE_WRITER_POOL, outlets=[MARTS])
             def build_warehouse() -> dict:
-                from pipeline.steps import build_warehouse, run_step
+                from pipeline.steps import build_warehouse
 
-                return run_step(_run_id(), "build_warehouse", build_warehouse)
+                return _run("build_warehouse", build_warehouse)
 
             build_warehouse()
         return group
@@ -140,9 +149,9 @@ def _warehouse_group() -> TaskGroup:
         operator_args={
             # DuckDB allows one writing process: every dbt task takes the one-slot pool.
             "pool": WAREHOUSE_WRITER_POOL,
-            # The environment dbt reads (warehouse, lake, people-hash key) is set in the task's
-            # process when it starts, from pipeline.config: never stored in the serialized DAG.
-            "pre_execute": dbt.export_dbt_env,
+            # The environment dbt reads (warehouse, lake, business rule) is given to each task
+            # when it starts, from its process's configuration: never stored in the serialized DAG.
+            "pre_execute": dbt.set_dbt_task_env,
             # Each dbt task's line in the run's log (for the run report and the summary), and
             # dbt's warehouse connection closed: see pipeline.dbt.release_warehouse.
             "on_success_callback": dbt.record_dbt_task,
@@ -171,35 +180,32 @@ def campaign_pipeline():
 
         @task(pool=WAREHOUSE_WRITER_POOL, outlets=[RAW_MAILCHIMP])
         def extract_load_mailchimp() -> dict:
-            from pipeline.steps import extract_load, run_step
+            from pipeline.steps import extract_load
 
-            return run_step(
-                _run_id(), "extract_load_mailchimp", extract_load, connection="mailchimp"
-            )
+            return _run("extract_load_mailchimp", extract_load, connection="mailchimp")
 
         @task(pool=WAREHOUSE_WRITER_POOL, outlets=[RAW_HUBSPOT])
         def extract_load_hubspot() -> dict:
-            from pipeline.steps import extract_load, run_step
+            from pipeline.steps import extract_load
 
-            return run_step(_run_id(), "extract_load_hubspot", extract_load, connection="hubspot")
+            return _run("extract_load_hubspot", extract_load, connection="hubspot")
 
         extract_load_mailchimp()
         extract_load_hubspot()
 
     @task
     def check_raw() -> dict:
-        from pipeline.steps import check_raw, run_step
+        from pipeline.steps import check_raw
 
-        return run_step(_run_id(), "check_raw", check_raw)
+        return _run("check_raw", check_raw)
 
     with TaskGroup("lake", tooltip="events -> bronze -> silver -> gold (Spark)") as lake:
 
         @task(outlets=[LAKE_BRONZE])
         def land_email_events() -> dict:
-            from pipeline.steps import extract_load, run_step
+            from pipeline.steps import extract_load
 
-            return run_step(
-                _run_id(),
+            return _run(
                 "land_email_events",
                 extract_load,
                 connection="mailchimp_events",
@@ -208,15 +214,15 @@ def campaign_pipeline():
 
         @task(outlets=[LAKE_SILVER, LAKE_GOLD])
         def build_lake() -> dict:
-            from pipeline.steps import build_lake, run_step
+            from pipeline.steps import build_lake
 
-            return run_step(_run_id(), "build_lake", build_lake, run_date=_run_date())
+            return _run("build_lake", build_lake, run_date=_run_date())
 
         @task
         def check_lake() -> dict:
-            from pipeline.steps import check_lake, run_step
+            from pipeline.steps import check_lake
 
-            return run_step(_run_id(), "check_lake", check_lake)
+            return _run("check_lake", check_lake)
 
         land_email_events() >> build_lake() >> check_lake()
 
@@ -224,9 +230,9 @@ def campaign_pipeline():
 
     @task
     def check_marts() -> dict:
-        from pipeline.steps import check_marts, run_step
+        from pipeline.steps import check_marts
 
-        return run_step(_run_id(), "check_marts", check_marts)
+        return _run("check_marts", check_marts)
 
     @task(trigger_rule="all_done")
     def write_report() -> dict:

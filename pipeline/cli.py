@@ -13,12 +13,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import orjson
 import typer
 from rich.console import Console
+
+from pipeline.config import ConfigError, Settings, get_settings
 
 app = typer.Typer(
     help="Run the campaign pipeline, or one of its steps.",
@@ -68,12 +71,10 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _configure(scale: int | None = None, seed: int | None = None, verbose: bool = False) -> None:
-    # Options override the environment, which is where every step reads its configuration.
-    if scale is not None:
-        os.environ["MOCK_SCALE"] = str(scale)
-    if seed is not None:
-        os.environ["MOCK_SEED"] = str(seed)
+def _configure(verbose: bool = False, **options: Any) -> Settings:
+    """Set up logging and return the command's configuration: the environment's, read once, with
+    the command's options (``mock_scale=...``; None: not given) over it. Every step, service and
+    child process of the command is given this one ``Settings``."""
     handler = logging.StreamHandler(sys.stderr)
     if _interactive():
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
@@ -86,12 +87,13 @@ def _configure(scale: int | None = None, seed: int | None = None, verbose: bool 
         log.setLevel(logging.DEBUG)
     else:
         log.setLevel(logging.WARNING if _interactive() else logging.INFO)
-    from pipeline.config import get_settings
-
     try:
-        get_settings().warehouse_path  # noqa: B018 (reads and checks the configuration)
-    except ValueError as error:
+        settings = get_settings()
+    except ConfigError as error:
         raise _fail(f"configuration: {error}", 2) from None
+    return replace(
+        settings, **{name: value for name, value in options.items() if value is not None}
+    )
 
 
 def _new_run_id() -> str:
@@ -142,7 +144,7 @@ def _records_progress(name: str) -> Iterator[Callable[[dict[str, int]], None] | 
             progress.update(bar, total=1, completed=1)
 
 
-def _step(name: str, step, records: bool = False, **kwargs) -> dict:
+def _step(settings: Settings, name: str, step, records: bool = False, **kwargs) -> dict:
     """Run one step from the command line: progress or structured logs, one-line errors, and
     the step's metrics printed as JSON on stdout."""
     from pipeline.steps import run_step
@@ -152,12 +154,12 @@ def _step(name: str, step, records: bool = False, **kwargs) -> dict:
     try:
         if records:
             with _records_progress(name) as progress:
-                metrics = run_step(_new_run_id(), name, step, progress=progress, **kwargs)
+                metrics = run_step(settings, _new_run_id(), name, step, progress=progress, **kwargs)
         elif _interactive():
             with console.status(f"{name}…"):
-                metrics = run_step(_new_run_id(), name, step, **kwargs)
+                metrics = run_step(settings, _new_run_id(), name, step, **kwargs)
         else:
-            metrics = run_step(_new_run_id(), name, step, **kwargs)
+            metrics = run_step(settings, _new_run_id(), name, step, **kwargs)
     except Exception as error:  # every step error is reported the same way
         log.info("step failed", extra={"fields": {"step": name}})
         raise _fail(f"{name}: {error}") from None
@@ -220,13 +222,11 @@ def run(
     verbose: Verbose = False,
 ) -> None:
     """Run the whole pipeline through Airflow, with the mock APIs running, then print a summary."""
-    _configure(scale, seed, verbose)
+    settings = _configure(verbose, mock_scale=scale, mock_seed=seed)
     from pipeline import services
-    from pipeline.config import get_settings
     from pipeline.report import report_path
     from pipeline.summary import print_summary, summarize
 
-    settings = get_settings()
     run_id = _new_run_id()
     started = time.monotonic()
     try:
@@ -263,14 +263,12 @@ def up(
     seed: Seed = None,
 ) -> None:
     """Serve the Airflow UI (scheduler included) with the mock APIs running, until Ctrl-C."""
-    _configure(scale, seed)
+    settings = _configure(mock_scale=scale, mock_seed=seed)
     import signal
 
     from pipeline import services
-    from pipeline.config import get_settings
     from pipeline.secrets import airflow_passwords_file
 
-    settings = get_settings()
     log_file = settings.data_dir / "logs" / "airflow-up.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     # SIGTERM (a service manager, `kill`) stops the stack like Ctrl-C does.
@@ -303,11 +301,9 @@ def prepare(
 ) -> None:
     """Write the dbt manifest the DAG renders a task per model from (`dbt parse`), and prepare
     Airflow's metadata DB and pool; `pipeline run` and `pipeline up` do it when needed."""
-    _configure()
+    settings = _configure()
     from pipeline import services
-    from pipeline.config import get_settings
 
-    settings = get_settings()
     log_file = settings.data_dir / "logs" / "airflow-prepare.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -346,23 +342,23 @@ def serve_mock(
         typer.Option(help="Chaos scenarios, e.g. outage,server_error:rate=0.2 (env MOCK_CHAOS)."),
     ] = None,
 ) -> None:
-    """Serve the mock APIs in the foreground with the pipeline's configuration, until Ctrl-C.
+    """Serve the mock APIs in the foreground with the pipeline's configuration, until Ctrl-C
+    or SIGTERM.
 
     The same command `pipeline run` and `pipeline up` start in the background.
     """
-    if port is not None:
-        os.environ["MOCK_PORT"] = str(port)
-    if dirty_rate is not None:
-        os.environ["MOCK_DIRTY_RATE"] = str(dirty_rate)
-    _configure(scale, seed)
+    settings = _configure(
+        mock_port=port, mock_scale=scale, mock_seed=seed, mock_dirty_rate=dirty_rate
+    )
     from pipeline import services
-    from pipeline.config import get_settings
 
     options = ["--days-advanced", str(days_advanced), *(["--chaos", chaos] if chaos else [])]
-    command = services.mock_command(get_settings(), *options)
+    command = services.mock_command(settings, *options)
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(command[0], command)  # the mock itself, in this process: Ctrl-C reaches it
+    # The mock replaces this process (same pid, no child): Ctrl-C, SIGTERM from a service manager
+    # or `kill` reach the server itself, which stops and frees its port.
+    os.execve(command[0], command, settings.child_env())
 
 
 @app.command()
@@ -377,12 +373,11 @@ def advance(
 
     The same call as `mock-apis advance`: POST /_mock/advance on the running mock.
     """
-    _configure()
-    from pipeline.config import get_settings
+    settings = _configure()
     from pipeline.services import ServiceError, advance_mock_clock
 
     try:
-        clock = advance_mock_clock(url or get_settings().mock_url, days)
+        clock = advance_mock_clock(url or settings.mock_url, days)
     except ServiceError as error:
         raise _fail(f"{error} (start it with `pipeline serve-mock`)") from None
     typer.echo(f"now {clock['now']} ({clock['days_advanced']} days advanced)")
@@ -397,12 +392,13 @@ def sync(
     verbose: Verbose = False,
 ) -> None:
     """Run one Airbyte connection: extract a source and load it (the mock APIs must be running)."""
-    _configure(verbose=verbose)
+    settings = _configure(verbose)
     from pipeline.steps import CONNECTIONS, extract_load
 
     if connection not in CONNECTIONS:
         raise _fail(f"unknown connection {connection!r}: choose one of {', '.join(CONNECTIONS)}", 2)
     _step(
+        settings,
         f"extract_load_{connection}",
         extract_load,
         records=True,
@@ -414,10 +410,10 @@ def sync(
 @app.command()
 def lake(run_date: RunDate = None) -> None:
     """Build the lake's silver and gold tables from bronze with the Spark jobs."""
-    _configure()
+    settings = _configure()
     from pipeline.steps import build_lake
 
-    _step("build_lake", build_lake, run_date=_run_date(run_date))
+    _step(settings, "build_lake", build_lake, run_date=_run_date(run_date))
 
 
 @app.command()
@@ -432,10 +428,10 @@ def transform(
     ] = None,
 ) -> None:
     """Build the warehouse with dbt (staging, intermediate, marts, tests): one `dbt build`."""
-    _configure()
+    settings = _configure()
     from pipeline.steps import build_warehouse
 
-    _step("build_warehouse", build_warehouse, select=select, exclude=exclude)
+    _step(settings, "build_warehouse", build_warehouse, select=select, exclude=exclude)
 
 
 @app.command()
@@ -450,21 +446,19 @@ def check(
     `check all` is the command for CI systems: every suite, a JUnit XML report (one test case per
     expectation) and a short text summary beside it.
     """
-    _configure()
+    settings = _configure()
     from pipeline import steps
-    from pipeline.config import get_settings
 
     layers = {"raw": steps.check_raw, "lake": steps.check_lake, "marts": steps.check_marts}
     if layer != "all" and layer not in layers:
         raise _fail(f"layer must be all, raw, lake or marts, not {layer!r}", 2)
     if layer != "all":
-        _step(f"check_{layer}", layers[layer])
+        _step(settings, f"check_{layer}", layers[layer])
         return
     from pathlib import Path
 
     from quality.ci import run_all
 
-    settings = get_settings()
     junit_path = Path(junit) if junit else settings.quality_dir / "junit.xml"
     summary_path = junit_path.with_name("summary.txt")
     with console.status("running every quality suite…"):
@@ -488,12 +482,10 @@ def report(
     ] = None,
 ) -> None:
     """Write the self-contained HTML report of a run (data/reports/)."""
-    _configure()
-    from pipeline.config import get_settings
+    settings = _configure()
     from pipeline.report import write_report
     from pipeline.runlog import latest_run_id
 
-    settings = get_settings()
     run_id = run_id or latest_run_id(settings.runs_dir)
     if run_id is None:
         raise _fail(f"no run recorded in {settings.runs_dir}: run one first")
@@ -505,12 +497,9 @@ def sql(
     query: Annotated[str, typer.Argument(help="A SQL query, run read-only on the warehouse.")],
 ) -> None:
     """Query the warehouse (read-only) and print the rows, `|`-separated under a header line."""
-    _configure()
+    warehouse = _configure().warehouse_path
     import duckdb
 
-    from pipeline.config import get_settings
-
-    warehouse = get_settings().warehouse_path
     if not warehouse.exists():
         raise _fail(f"no warehouse at {warehouse}: load it first (`pipeline sync`)")
     try:
@@ -528,11 +517,10 @@ def sql(
 @app.command()
 def summary() -> None:
     """Print the rows per table of the warehouse."""
-    _configure()
-    from pipeline.config import get_settings
+    settings = _configure()
     from pipeline.summary import print_summary, summarize
 
-    print_summary(summarize(get_settings(), run_id="(tables only)"), Console())
+    print_summary(summarize(settings, run_id="(tables only)"), Console())
 
 
 def main() -> None:

@@ -1,9 +1,16 @@
-"""The one place where the pipeline's configuration lives.
+"""The one place where the pipeline's configuration lives, and the one place that reads it.
 
-Every value a deployment may change is read from an environment variable, with a default that
-runs the whole pipeline on one laptop: a DuckDB file and a Parquet lake under ``data/``, the mock
-APIs on 127.0.0.1, Spark in local mode. docker-compose.yml sets the same variables for the
-distributed stack.
+Every value a deployment may change is an environment variable, read here by
+``Settings.from_env`` and nowhere else, with a default that runs the whole pipeline on one laptop:
+a DuckDB file and a Parquet lake under ``data/``, the mock APIs on 127.0.0.1, Spark in local mode.
+docker-compose.yml sets the same variables for the distributed stack.
+
+The result is a frozen ``Settings``, passed down as an argument: the CLI builds one per command
+(its options override the environment with ``dataclasses.replace``), each Airflow task builds one
+in its own process. A child process (Airflow, dbt, spark-submit, a connector, the mock) gets an
+environment built from it explicitly (``child_env``, ``to_env``, and the per-purpose builders of
+``pipeline.dbt`` and ``pipeline.services``); no code hands a value to other code by writing
+``os.environ``.
 
 Secrets (the MailChimp key, the HubSpot token) default to the mock's development credentials, which
 are not secret; point ``MAILCHIMP_BASE_URL`` / ``HUBSPOT_BASE_URL`` at the real APIs and set real
@@ -13,9 +20,10 @@ credentials to sync real accounts.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
+from types import MappingProxyType
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,122 +33,211 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # keys do (``...-us6``); HubSpot private-app tokens look like ``pat-na1-<uuid>``.
 DEV_MAILCHIMP_API_KEY = "mockdev0mailchimp0key00000000000-us6"
 DEV_HUBSPOT_TOKEN = "pat-na1-mockdev0-0000-0000-0000-hubspot00000"
+# Development only: set PEOPLE_HASH_KEY to a secret in production, or anyone can recompute the
+# hash of a known address (dbt_project/plugins/people_hash_key.py has the same default).
+DEV_PEOPLE_HASH_KEY = "dev-only-people-hash-key"
 
 
-def _env(name: str, default: str) -> str:
-    value = os.environ.get(name, "").strip()
-    return value or default
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = _env(name, str(default))
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValueError(f"environment variable {name} must be an integer, got {raw!r}") from None
+class ConfigError(ValueError):
+    """A configuration value that cannot be used; the message names the variable."""
 
 
 @dataclass(frozen=True)
 class Settings:
-    """A snapshot of the configuration, read from the environment when created."""
+    """The pipeline's configuration: what a deployment sets, and what follows from it.
 
-    data_dir: Path = field(
-        default_factory=lambda: Path(_env("PIPELINE_DATA_DIR", str(PROJECT_ROOT / "data")))
-    )
+    Fields hold the values; a ``custom_*`` field is None unless the deployment set it, and the
+    property of the same name without the prefix gives the value in force (a location inside
+    ``data_dir``, a source's base URL on the mock), so that ``dataclasses.replace`` of
+    ``data_dir`` or of the mock's port moves what follows from them.
+    """
+
+    data_dir: Path = PROJECT_ROOT / "data"
     # The address every server the pipeline starts listens on (Airflow's API server and UI, the
     # mock APIs): loopback unless a user opens them to a network on purpose.
-    bind_host: str = field(default_factory=lambda: _env("PIPELINE_BIND_HOST", "127.0.0.1"))
+    bind_host: str = "127.0.0.1"
     # The mock APIs (a product feature: the default source of data).
-    mock_host: str = field(
-        default_factory=lambda: _env("MOCK_HOST", _env("PIPELINE_BIND_HOST", "127.0.0.1"))
-    )
-    mock_port: int = field(default_factory=lambda: _env_int("MOCK_PORT", 8765))
-    mock_seed: int = field(default_factory=lambda: _env_int("MOCK_SEED", 42))
-    mock_scale: int = field(default_factory=lambda: _env_int("MOCK_SCALE", 2000))
+    mock_host: str = "127.0.0.1"
+    mock_port: int = 8765
+    mock_seed: int = 42
+    mock_scale: int = 2000
     # Share of records carrying a deliberate defect (the mess of real data); 0 for a clean world.
-    mock_dirty_rate: str = field(default_factory=lambda: _env("MOCK_DIRTY_RATE", "0.02"))
+    mock_dirty_rate: float = 0.02
     # Spark: local mode by default; spark://host:7077 on a cluster.
-    spark_master: str = field(default_factory=lambda: _env("SPARK_MASTER", "local[*]"))
+    spark_master: str = "local[*]"
     # The driver's heap; in local mode the driver is also the only executor, so this is what the
     # lake's jobs have to sort and aggregate in (Spark's own default, 1g, spills at ~10 M events).
-    spark_driver_memory: str = field(default_factory=lambda: _env("SPARK_DRIVER_MEMORY", "2g"))
-    # When Airflow runs the pipeline on its own: a cron expression or preset, or "none" for
-    # runs triggered by hand only.
-    schedule: str | None = field(
-        default_factory=lambda: (
-            None
-            if _env("PIPELINE_SCHEDULE", "@daily").lower() == "none"
-            else _env("PIPELINE_SCHEDULE", "@daily")
-        )
-    )
+    spark_driver_memory: str = "2g"
+    # When Airflow runs the pipeline on its own: a cron expression or preset, or None for runs
+    # triggered by hand only (PIPELINE_SCHEDULE=none).
+    schedule: str | None = "@daily"
     # Business rule: a deal counts for a campaign when created within this many days after a click.
-    attribution_window_days: int = field(
-        default_factory=lambda: _env_int("ATTRIBUTION_WINDOW_DAYS", 30)
+    attribution_window_days: int = 30
+    # --- sources (the credentials default to the mock's development ones) ---------------------
+    mailchimp_api_key: str = field(default=DEV_MAILCHIMP_API_KEY, repr=False)
+    hubspot_access_token: str = field(default=DEV_HUBSPOT_TOKEN, repr=False)
+    custom_mailchimp_base_url: str | None = None
+    custom_hubspot_base_url: str | None = None
+    # --- warehouse ------------------------------------------------------------------------------
+    # The key of the hash that identifies people in the marts instead of their email.
+    people_hash_key: str = field(default=DEV_PEOPLE_HASH_KEY, repr=False)
+    # --- storage --------------------------------------------------------------------------------
+    custom_warehouse_path: Path | None = None
+    custom_lake_root: Path | None = None
+    custom_airflow_home: Path | None = None
+    # --- the project's own folders (not configurable) -------------------------------------------
+    dbt_project_dir: Path = PROJECT_ROOT / "dbt_project"
+    dags_dir: Path = PROJECT_ROOT / "dags"
+    # The environment this configuration was read from: what every child process inherits
+    # (PATH, HOME, JAVA_HOME, ...) under the variables built from the fields above.
+    base_env: Mapping[str, str] = field(
+        default_factory=lambda: MappingProxyType({}), repr=False, compare=False
     )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Read every variable the pipeline knows; a bad value raises ConfigError naming it."""
+        read = _Reader(environ)
+        schedule = read.text("PIPELINE_SCHEDULE", "@daily")
+        bind_host = read.text("PIPELINE_BIND_HOST", "127.0.0.1")
+        warehouse, lake, airflow_home = (
+            read.optional(name) for name in ("WAREHOUSE_PATH", "LAKE_ROOT", "AIRFLOW_HOME")
+        )
+        return cls(
+            data_dir=Path(read.text("PIPELINE_DATA_DIR", str(PROJECT_ROOT / "data"))),
+            bind_host=bind_host,
+            mock_host=read.text("MOCK_HOST", bind_host),
+            mock_port=read.integer("MOCK_PORT", 8765),
+            mock_seed=read.integer("MOCK_SEED", 42),
+            mock_scale=read.integer("MOCK_SCALE", 2000),
+            mock_dirty_rate=read.share("MOCK_DIRTY_RATE", 0.02),
+            spark_master=read.text("SPARK_MASTER", "local[*]"),
+            spark_driver_memory=read.text("SPARK_DRIVER_MEMORY", "2g"),
+            schedule=None if schedule.lower() == "none" else schedule,
+            attribution_window_days=read.integer("ATTRIBUTION_WINDOW_DAYS", 30),
+            mailchimp_api_key=read.text(
+                "MAILCHIMP_API_KEY", read.text("MOCK_MAILCHIMP_API_KEY", DEV_MAILCHIMP_API_KEY)
+            ),
+            hubspot_access_token=read.text(
+                "HUBSPOT_ACCESS_TOKEN", read.text("MOCK_HUBSPOT_TOKEN", DEV_HUBSPOT_TOKEN)
+            ),
+            custom_mailchimp_base_url=read.optional("MAILCHIMP_BASE_URL"),
+            custom_hubspot_base_url=read.optional("HUBSPOT_BASE_URL"),
+            people_hash_key=read.text("PEOPLE_HASH_KEY", DEV_PEOPLE_HASH_KEY),
+            custom_warehouse_path=Path(warehouse) if warehouse else None,
+            custom_lake_root=Path(lake) if lake else None,
+            custom_airflow_home=Path(airflow_home) if airflow_home else None,
+            base_env=MappingProxyType(dict(environ)),
+        )
+
+    def to_env(self) -> dict[str, str]:
+        """The variables that give a child process reading this module the same configuration:
+        ``Settings.from_env(settings.to_env())`` equals ``settings``."""
+        optional = {
+            "MAILCHIMP_BASE_URL": self.custom_mailchimp_base_url,
+            "HUBSPOT_BASE_URL": self.custom_hubspot_base_url,
+            "WAREHOUSE_PATH": self.custom_warehouse_path,
+            "LAKE_ROOT": self.custom_lake_root,
+            "AIRFLOW_HOME": self.custom_airflow_home,
+        }
+        return {
+            "PIPELINE_DATA_DIR": str(self.data_dir),
+            "PIPELINE_BIND_HOST": self.bind_host,
+            "MOCK_HOST": self.mock_host,
+            "MOCK_PORT": str(self.mock_port),
+            "MOCK_SEED": str(self.mock_seed),
+            "MOCK_SCALE": str(self.mock_scale),
+            "MOCK_DIRTY_RATE": str(self.mock_dirty_rate),
+            "SPARK_MASTER": self.spark_master,
+            "SPARK_DRIVER_MEMORY": self.spark_driver_memory,
+            "PIPELINE_SCHEDULE": self.schedule or "none",
+            "ATTRIBUTION_WINDOW_DAYS": str(self.attribution_window_days),
+            "MAILCHIMP_API_KEY": self.mailchimp_api_key,
+            "HUBSPOT_ACCESS_TOKEN": self.hubspot_access_token,
+            "PEOPLE_HASH_KEY": self.people_hash_key,
+            **{name: str(value) for name, value in optional.items() if value is not None},
+        }
+
+    def child_env(self, **extra: str) -> dict[str, str]:
+        """A child process's environment: the inherited one, this configuration, then ``extra``."""
+        return {**self.base_env, **self.to_env(), **extra}
 
     @property
     def mock_url(self) -> str:
         return f"http://{self.mock_host}:{self.mock_port}"
 
-    # --- sources ---------------------------------------------------------------------------------
-    @property
-    def mailchimp_api_key(self) -> str:
-        return _env("MAILCHIMP_API_KEY", _env("MOCK_MAILCHIMP_API_KEY", DEV_MAILCHIMP_API_KEY))
-
     @property
     def mailchimp_base_url(self) -> str:
-        return _env("MAILCHIMP_BASE_URL", f"{self.mock_url}/3.0")
-
-    @property
-    def hubspot_access_token(self) -> str:
-        return _env("HUBSPOT_ACCESS_TOKEN", _env("MOCK_HUBSPOT_TOKEN", DEV_HUBSPOT_TOKEN))
+        return self.custom_mailchimp_base_url or f"{self.mock_url}/3.0"
 
     @property
     def hubspot_base_url(self) -> str:
-        return _env("HUBSPOT_BASE_URL", self.mock_url)
+        return self.custom_hubspot_base_url or self.mock_url
 
-    # --- warehouse -------------------------------------------------------------------------------
     @property
-    def people_hash_key(self) -> str:
-        """The key of the hash that identifies people in the marts instead of their email.
-
-        The default is for development only: set PEOPLE_HASH_KEY to a secret in production, or
-        anyone can recompute the hash of a known address.
-        """
-        return _env("PEOPLE_HASH_KEY", "dev-only-people-hash-key")
-
-    # --- storage ---------------------------------------------------------------------------------
-    @cached_property
     def warehouse_path(self) -> Path:
-        return Path(_env("WAREHOUSE_PATH", str(self.data_dir / "warehouse.duckdb")))
+        return self.custom_warehouse_path or self.data_dir / "warehouse.duckdb"
 
-    @cached_property
+    @property
     def lake_root(self) -> Path:
-        return Path(_env("LAKE_ROOT", str(self.data_dir / "lake")))
+        return self.custom_lake_root or self.data_dir / "lake"
 
-    @cached_property
+    @property
+    def airflow_home(self) -> Path:
+        return self.custom_airflow_home or self.data_dir / "airflow"
+
+    @property
     def state_dir(self) -> Path:
         """Airbyte state per source, written only after the destination committed it."""
         return self.data_dir / "state"
 
-    @cached_property
+    @property
     def runs_dir(self) -> Path:
         """One JSON log per pipeline run: step timings and row counts (read by the summary)."""
         return self.data_dir / "runs"
 
-    @cached_property
+    @property
     def quality_dir(self) -> Path:
         """Great Expectations' file context (suites, results, Data Docs)."""
         return self.data_dir / "quality"
 
-    @cached_property
-    def airflow_home(self) -> Path:
-        return Path(_env("AIRFLOW_HOME", str(self.data_dir / "airflow")))
 
-    dbt_project_dir: Path = PROJECT_ROOT / "dbt_project"
-    dags_dir: Path = PROJECT_ROOT / "dags"
+class _Reader:
+    """Reads variables from one environment: a blank value counts as unset."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def optional(self, name: str) -> str | None:
+        return self._environ.get(name, "").strip() or None
+
+    def text(self, name: str, default: str) -> str:
+        return self.optional(name) or default
+
+    def integer(self, name: str, default: int) -> int:
+        raw = self.text(name, str(default))
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(
+                f"environment variable {name} must be an integer, got {raw!r}"
+            ) from None
+
+    def share(self, name: str, default: float) -> float:
+        raw = self.text(name, str(default))
+        try:
+            value = float(raw)
+        except ValueError:
+            value = -1.0
+        if not 0.0 <= value <= 1.0:
+            raise ConfigError(f"environment variable {name} must be between 0 and 1, got {raw!r}")
+        return value
 
 
 def get_settings() -> Settings:
-    """Read the configuration from the environment now (cheap; call it where it is needed)."""
-    return Settings()
+    """The configuration in this process's environment: the one read of ``os.environ``.
+
+    Called once where a process starts its work (a CLI command, an Airflow task, the DAG file
+    while it is parsed); everything below takes the result as an argument.
+    """
+    return Settings.from_env(os.environ)

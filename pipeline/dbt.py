@@ -63,17 +63,22 @@ def dbt_executable() -> str:
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
-    """The environment variables dbt's project and profile read, from the configuration.
+    """The environment variables dbt's project and profile read, from the configuration."""
+    return {
+        **dbt_task_env(settings),
+        # Read by dbt_project/plugins/people_hash_key.py on each connection (never in SQL).
+        "PEOPLE_HASH_KEY": settings.people_hash_key,
+    }
 
-    ``PEOPLE_HASH_KEY`` is a secret in production: the DAG never puts these values into a task's
-    arguments (they would be stored with the serialized DAG and shown in the UI); each dbt task
-    reads them here when it starts (see ``export_dbt_env``).
-    """
+
+def dbt_task_env(settings: Settings) -> dict[str, str]:
+    """What a dbt task of the DAG is given on top of its process's environment: ``dbt_env``
+    without the secret ``PEOPLE_HASH_KEY``, which a task inherits from its process (see
+    ``set_dbt_task_env``)."""
     return {
         "WAREHOUSE_PATH": str(settings.warehouse_path.resolve()),
         "LAKE_ROOT": str(settings.lake_root.resolve()),
         "ATTRIBUTION_WINDOW_DAYS": str(settings.attribution_window_days),
-        "PEOPLE_HASH_KEY": settings.people_hash_key,
         # profiles.yml finds the project's dbt-duckdb plugins (dbt_project/plugins/) through it.
         "DBT_PROJECT_DIR": str(settings.dbt_project_dir.resolve()),
         "DBT_LOG_PATH": str(dbt_dir(settings).resolve() / "logs"),
@@ -86,11 +91,19 @@ def dbt_artifacts_env(settings: Settings) -> dict[str, str]:
     return {"DBT_TARGET_PATH": str(dbt_dir(settings).resolve() / "target")}
 
 
-def export_dbt_env(context=None) -> None:
-    """A task's ``pre_execute`` hook: dbt, run in the task's process, reads this environment."""
+def set_dbt_task_env(context) -> None:
+    """A cosmos dbt task's ``pre_execute`` hook: the task's ``env`` (cosmos' own parameter, the
+    variables it gives dbt on top of the task process's environment), built from the settings of
+    the task's process when it starts.
+
+    Not at parse time: a value given to the operator there is stored with the serialized DAG.
+    Cosmos shows a task's ``env`` with its rendered fields after it ran, so the secret
+    ``PEOPLE_HASH_KEY`` is not in it: dbt reads it from the task process's environment, where the
+    deployment set it (unset, both this configuration and the plugin use the development key).
+    """
     from pipeline.config import get_settings
 
-    os.environ.update(dbt_env(get_settings()))
+    context["task"].env = dbt_task_env(get_settings())
 
 
 def release_warehouse() -> None:

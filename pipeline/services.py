@@ -55,7 +55,7 @@ def mock_command(settings: Settings, *options: str) -> list[str]:
         "--scale",
         str(settings.mock_scale),
         "--dirty-rate",
-        settings.mock_dirty_rate,
+        str(settings.mock_dirty_rate),
         *options,
     ]
 
@@ -78,7 +78,9 @@ def mock_apis(settings: Settings, timeout: float = 60) -> Iterator[str]:
     log_file = settings.data_dir / "logs" / "mock-apis.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("ab") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, env=settings.child_env(), stdout=output, stderr=subprocess.STDOUT
+        )
     try:
         deadline = time.monotonic() + timeout
         while _health(url) is None:
@@ -125,7 +127,8 @@ def airflow_env(settings: Settings) -> dict[str, str]:
 
     home = settings.airflow_home.resolve()
     return {
-        **os.environ,
+        # Every task reads the configuration of the CLI that started Airflow: its variables.
+        **settings.child_env(**settings.to_env()),
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(settings.dags_dir),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -138,10 +141,12 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         # fetch task logs) and the JWT secret of the API and of every task's execution API token.
         "AIRFLOW__API__SECRET_KEY": secret(settings, "airflow-api-secret-key"),
         "AIRFLOW__API_AUTH__JWT_SECRET": secret(settings, "airflow-jwt-secret"),
-        # The step library reads the same configuration as the CLI that started Airflow.
+        # The data folder made absolute: Airflow's components start in other folders.
         "PIPELINE_DATA_DIR": str(settings.data_dir.resolve()),
         # Airflow starts its own components as `airflow ...`: this environment's, first on PATH.
-        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+        "PATH": os.pathsep.join(
+            [str(Path(sys.executable).parent), settings.base_env.get("PATH", "")]
+        ),
     }
 
 

@@ -1,8 +1,10 @@
 """The pipeline's steps: the one library that the CLI and the Airflow DAG both call.
 
-Each step is an ordinary function: it reads the configuration, does one stage's work by calling that
-stage's own code (connectors, Spark job, dbt, GX), and returns a small dict of metrics. A DAG task
-is a one-line call of one of these; so is a CLI command.
+Each step is an ordinary function: it takes the configuration (a ``pipeline.config.Settings``) as
+its first argument, does one stage's work by calling that stage's own code (connectors, Spark job,
+dbt, GX), and returns a small dict of metrics. A DAG task is a one-line call of one of these; so is
+a CLI command. No step reads the environment: each child process it starts gets an environment
+built from its settings.
 
 Data flows one way:
     mock APIs -> connectors -> raw_* (DuckDB) -> dbt -> marts
@@ -23,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from pipeline.config import PROJECT_ROOT, Settings, get_settings
+from pipeline.config import PROJECT_ROOT, Settings
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +87,9 @@ CONNECTIONS: dict[str, Connection] = {
 
 
 def extract_load(
+    settings: Settings,
     connection: str,
     run_date: date | None = None,
-    settings: Settings | None = None,
     progress: Callable[[dict[str, int]], None] | None = None,
 ) -> dict[str, Any]:
     """Run one Airbyte connection: its source read, piped into its destination.
@@ -96,7 +98,6 @@ def extract_load(
     """
     from pipeline import airbyte
 
-    settings = settings or get_settings()
     if connection not in CONNECTIONS:
         raise StepError(
             f"unknown connection {connection!r}: choose one of {', '.join(CONNECTIONS)}"
@@ -104,7 +105,9 @@ def extract_load(
     link = CONNECTIONS[connection]
     source_config = link.source_config(settings)
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    discovered = airbyte.discover(f"source-{link.source}", source_config)
+    # The connectors get the inherited environment only: their configuration is in their files.
+    env = settings.child_env()
+    discovered = airbyte.discover(f"source-{link.source}", source_config, env=env)
     streams = [stream["name"] for stream in discovered["streams"] if link.selects(stream["name"])]
     result = airbyte.run_sync(
         f"source-{link.source}",
@@ -116,6 +119,7 @@ def extract_load(
         state_path=settings.state_dir / f"{connection}.json",
         destination=link.destination,
         progress=progress,
+        env=env,
     )
     log.info("synced %s: %s records %s", connection, result.records, result.records_per_stream)
     return {"records": result.records, "records_per_stream": result.records_per_stream}
@@ -126,7 +130,7 @@ def extract_load(
 SPARK_JOBS_DIR = PROJECT_ROOT / "spark_jobs"
 
 
-def spark_submit_command(run_date: date, settings: Settings) -> list[str]:
+def spark_submit_command(settings: Settings, run_date: date) -> list[str]:
     """The ``spark-submit`` of the whole lake: local mode by default, a cluster by SPARK_MASTER.
 
     The same command either way (docker-compose.yml sets SPARK_MASTER to its standalone master):
@@ -152,16 +156,15 @@ def spark_submit_command(run_date: date, settings: Settings) -> list[str]:
     ]
 
 
-def build_lake(run_date: date, settings: Settings | None = None) -> dict[str, Any]:
+def build_lake(settings: Settings, run_date: date) -> dict[str, Any]:
     """Bronze -> silver -> gold with Spark: every table published as a new version.
 
     One ``spark-submit`` of ``spark_jobs/lake.py`` runs all the lake's jobs in one Spark
     application (local mode here, the same command on a cluster): Spark's fixed start is paid once.
     """
-    settings = settings or get_settings()
-    command = spark_submit_command(run_date, settings)
+    command = spark_submit_command(settings, run_date)
     # The driver runs this environment's Python, so the jobs' imports resolve.
-    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
+    env = settings.child_env(PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable)
     output = _run(command, env=env, what="the Spark lake jobs")
     # Each job prints one JSON summary line.
     jobs = [orjson.loads(line) for line in output.splitlines() if line.startswith('{"job"')]
@@ -174,11 +177,10 @@ def build_lake(run_date: date, settings: Settings | None = None) -> dict[str, An
 # --- warehouse --------------------------------------------------------------------------------
 
 
-def dbt_command(*args: str, settings: Settings | None = None) -> dict[str, Any]:
+def dbt_command(settings: Settings, *args: str) -> dict[str, Any]:
     """Run a dbt command on the project, pointed at this configuration's warehouse and lake."""
     from pipeline import dbt
 
-    settings = settings or get_settings()
     command = [
         dbt.dbt_executable(),
         *args,
@@ -187,12 +189,12 @@ def dbt_command(*args: str, settings: Settings | None = None) -> dict[str, Any]:
         "--profiles-dir",
         str(settings.dbt_project_dir),
     ]
-    env = {**os.environ, **dbt.dbt_env(settings), **dbt.dbt_artifacts_env(settings)}
+    env = settings.child_env(**dbt.dbt_env(settings), **dbt.dbt_artifacts_env(settings))
     _run(command, env=env, what=f"dbt {args[0]}")
     return {"command": f"dbt {' '.join(args)}"}
 
 
-def write_dbt_manifest(settings: Settings | None = None) -> dict[str, Any]:
+def write_dbt_manifest(settings: Settings) -> dict[str, Any]:
     """``dbt parse``, then publish its manifest: the DAG renders one task per model from it.
 
     Run before Airflow starts (``pipeline prepare``, ``pipeline run``, ``pipeline up``), so that
@@ -202,12 +204,9 @@ def write_dbt_manifest(settings: Settings | None = None) -> dict[str, Any]:
 
     from pipeline import dbt
 
-    settings = settings or get_settings()
     # The profile and target named as cosmos names them: dbt's partial-parse state includes them,
     # so cosmos' first task can start from this parse (pipeline.dbt.seed_cosmos_cache).
-    dbt_command(
-        "parse", "--profile", dbt.PROFILE_NAME, "--target", dbt.TARGET_NAME, settings=settings
-    )
+    dbt_command(settings, "parse", "--profile", dbt.PROFILE_NAME, "--target", dbt.TARGET_NAME)
     target = Path(dbt.dbt_artifacts_env(settings)["DBT_TARGET_PATH"]) / "manifest.json"
     published = dbt.manifest_path(settings)
     staged = published.with_suffix(".json.tmp")
@@ -217,40 +216,37 @@ def write_dbt_manifest(settings: Settings | None = None) -> dict[str, Any]:
 
 
 def build_warehouse(
-    settings: Settings | None = None, select: str | None = None, exclude: str | None = None
+    settings: Settings, select: str | None = None, exclude: str | None = None
 ) -> dict[str, Any]:
     """``dbt build``: staging, intermediate and marts, with their tests (or a selection)."""
     chosen = ["--select", select] if select else []
     chosen += ["--exclude", exclude] if exclude else []
-    return dbt_command("build", *chosen, settings=settings)
+    return dbt_command(settings, "build", *chosen)
 
 
 # --- quality ----------------------------------------------------------------------------------
 
 
-def check_raw(settings: Settings | None = None) -> dict[str, Any]:
+def check_raw(settings: Settings) -> dict[str, Any]:
     """Great Expectations on the raw tables: a failure stops what reads them."""
     from quality.checks import check_raw as run_checks
 
-    settings = settings or get_settings()
     result = run_checks(settings.warehouse_path, settings.quality_dir)
     return {"success": result.success, "statistics": result.statistics}
 
 
-def check_lake(settings: Settings | None = None) -> dict[str, Any]:
+def check_lake(settings: Settings) -> dict[str, Any]:
     """Great Expectations on the lake's silver events: schema, keys, no missing day."""
     from quality.checks import check_lake as run_checks
 
-    settings = settings or get_settings()
     result = run_checks(settings.lake_root, settings.quality_dir)
     return {"success": result.success, "statistics": result.statistics}
 
 
-def check_marts(settings: Settings | None = None) -> dict[str, Any]:
+def check_marts(settings: Settings) -> dict[str, Any]:
     """Great Expectations on the marts."""
     from quality.checks import check_marts as run_checks
 
-    settings = settings or get_settings()
     result = run_checks(settings.warehouse_path, settings.quality_dir)
     return {"success": result.success, "statistics": result.statistics}
 
@@ -269,11 +265,10 @@ def _run(command: list[str], env: dict[str, str], what: str) -> str:
     return completed.stdout
 
 
-def run_step(run_id: str, name: str, step, /, **kwargs: Any) -> dict[str, Any]:
-    """Run one step and record its status, time and metrics in the run's log."""
+def run_step(settings: Settings, run_id: str, name: str, step, /, **kwargs: Any) -> dict[str, Any]:
+    """Run ``step(settings, **kwargs)`` and record its status, time and metrics in the run's log."""
     from pipeline.runlog import timed_step
 
-    settings = kwargs.get("settings") or get_settings()
     with timed_step(settings.runs_dir, run_id, name) as metrics:
-        metrics.update(step(**kwargs))
+        metrics.update(step(settings, **kwargs))
     return metrics

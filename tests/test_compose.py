@@ -120,7 +120,7 @@ def test_airflow_runs_on_postgres_with_the_local_executor():
         assert "healthcheck" in SERVICES[name], name
 
 
-def test_the_dag_submits_the_lake_to_the_cluster_which_sees_the_same_lake(monkeypatch):
+def test_the_dag_submits_the_lake_to_the_cluster_which_sees_the_same_lake():
     """In compose, the lake step's spark-submit targets the standalone master, and its workers
     mount the lake at the path the driver (in the Airflow scheduler, LocalExecutor) gives them."""
     import datetime as dt
@@ -129,11 +129,8 @@ def test_the_dag_submits_the_lake_to_the_cluster_which_sees_the_same_lake(monkey
     from pipeline.steps import spark_submit_command
 
     scheduler = SERVICES["airflow-scheduler"]
-    for variable in ("WAREHOUSE_PATH", "LAKE_ROOT", "SPARK_MASTER", "PIPELINE_DATA_DIR"):
-        monkeypatch.delenv(variable, raising=False)
-    for variable, value in scheduler["environment"].items():
-        monkeypatch.setenv(variable, str(value))
-    command = spark_submit_command(dt.date(2026, 6, 1), Settings())
+    environment = {variable: str(value) for variable, value in scheduler["environment"].items()}
+    command = spark_submit_command(Settings.from_env(environment), dt.date(2026, 6, 1))
 
     master = command[command.index("--master") + 1]
     assert master == "spark://spark-master:7077"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import subprocess
 import sys
@@ -165,6 +166,28 @@ def test_dbt_tasks_run_in_process_and_keep_secrets_out_of_the_dag(dagbag):
         assert task.install_deps is False, task.task_id
         assert not task.env or "PEOPLE_HASH_KEY" not in task.env, task.task_id
         assert task._pre_execute_hook is not None, task.task_id
+
+
+def test_a_dbt_task_is_given_its_environment_from_its_process_configuration(
+    dagbag, data_dir, monkeypatch
+):
+    """When a dbt task starts, its pre_execute hook reads the task process's configuration and
+    gives it to cosmos as the task's env: the process's os.environ is left alone, and the secret
+    stays out of what cosmos shows with the task's rendered fields."""
+    from pipeline.dbt import set_dbt_task_env
+
+    dag = dagbag.dags["campaign_pipeline"]
+    task = copy.copy(dag.get_task("warehouse.campaign_performance_run"))
+    assert task._pre_execute_hook is set_dbt_task_env
+    monkeypatch.setenv("ATTRIBUTION_WINDOW_DAYS", "12")
+    monkeypatch.setenv("PEOPLE_HASH_KEY", "a-secret-of-the-deployment")
+    before = dict(os.environ)
+    set_dbt_task_env({"task": task})
+    assert dict(os.environ) == before
+    assert task.env["ATTRIBUTION_WINDOW_DAYS"] == "12"
+    assert task.env["WAREHOUSE_PATH"] == str((data_dir / "warehouse.duckdb").resolve())
+    assert "PEOPLE_HASH_KEY" not in task.env
+    assert "a-secret-of-the-deployment" not in task.env.values()
 
 
 def test_without_a_manifest_the_warehouse_is_one_dbt_build(tmp_path, data_dir):

@@ -60,15 +60,15 @@ def run_stage(stage: str, run_date: dt.date) -> dict[str, Any]:
     settings = get_settings()
     bronze = settings.lake_root / "bronze" / "email_activity"
     if stage in INGESTIONS:
-        result = steps.extract_load(INGESTIONS[stage], run_date=run_date, settings=settings)
+        result = steps.extract_load(settings, INGESTIONS[stage], run_date=run_date)
         return {"records": result["records"], "per_stream": result["records_per_stream"]}
     actions: dict[str, Callable[[], Any]] = {
-        "lake_spark": lambda: steps.build_lake(run_date, settings=settings),
-        "dbt_build": lambda: steps.build_warehouse(settings=settings),
+        "lake_spark": lambda: steps.build_lake(settings, run_date),
+        "dbt_build": lambda: steps.build_warehouse(settings),
         "quality_checks": lambda: [
-            steps.check_raw(settings=settings)["success"],
-            steps.check_lake(settings=settings)["success"],
-            steps.check_marts(settings=settings)["success"],
+            steps.check_raw(settings)["success"],
+            steps.check_lake(settings)["success"],
+            steps.check_marts(settings)["success"],
         ],
     }
     outcome = actions[stage]()
