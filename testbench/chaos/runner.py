@@ -89,6 +89,8 @@ class Suite:
             destination,
             self.catalog(source),
             state_path=folder / f"{source}.state.json",
+            # Short reads, so that a hung API fails a sync in seconds.
+            env={**os.environ, "CONNECTOR_READ_TIMEOUT_SECONDS": READ_TIMEOUT_SECONDS},
         )
 
 
@@ -105,10 +107,8 @@ class _Capture(logging.Handler):
 
 @contextmanager
 def suite(workdir: Path, seed: int, scale: int) -> Iterator[Suite]:
-    """The shared mock and settings of a run; the process's logging and environment are given
-    back as they were at the end (pytest runs other tests in the same process)."""
-    previous_timeout = os.environ.get("CONNECTOR_READ_TIMEOUT_SECONDS")
-    os.environ["CONNECTOR_READ_TIMEOUT_SECONDS"] = READ_TIMEOUT_SECONDS
+    """The shared mock and settings of a run; the process's logging is given back as it was at
+    the end (pytest runs other tests in the same process)."""
     restore_console = None
     handler = _Capture([])
     previous_level = logging.getLogger("pipeline").level
@@ -128,10 +128,6 @@ def suite(workdir: Path, seed: int, scale: int) -> Iterator[Suite]:
         logging.getLogger("pipeline").setLevel(previous_level)
         if restore_console is not None:
             restore_console()
-        if previous_timeout is None:
-            os.environ.pop("CONNECTOR_READ_TIMEOUT_SECONDS", None)
-        else:
-            os.environ["CONNECTOR_READ_TIMEOUT_SECONDS"] = previous_timeout
 
 
 def quiet_console() -> Callable[[], None]:
