@@ -337,9 +337,9 @@ def serve_mock(
     days_advanced: Annotated[
         int, typer.Option(min=0, help="Start this many simulated days after the anchor.")
     ] = 0,
-    chaos: Annotated[
+    faults: Annotated[
         str | None,
-        typer.Option(help="Chaos scenarios, e.g. outage,server_error:rate=0.2 (env MOCK_CHAOS)."),
+        typer.Option(help="Faults to inject, e.g. outage,server_error:rate=0.2 (env MOCK_FAULTS)."),
     ] = None,
 ) -> None:
     """Serve the mock APIs in the foreground with the pipeline's configuration, until Ctrl-C
@@ -352,7 +352,7 @@ def serve_mock(
     )
     from pipeline import services
 
-    options = ["--days-advanced", str(days_advanced), *(["--chaos", chaos] if chaos else [])]
+    options = ["--days-advanced", str(days_advanced), *(["--faults", faults] if faults else [])]
     command = services.mock_command(settings, *options)
     sys.stdout.flush()
     sys.stderr.flush()

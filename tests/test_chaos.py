@@ -1,7 +1,7 @@
-"""The reliability suite at a small scale (``make chaos`` runs it whole): the code is in chaos/.
+"""The reliability suite (testbench/chaos/) at a small scale; ``make chaos`` runs it whole.
 
-One private mock server; for each scenario of ``chaos.scenarios.SMALL_RUN`` a sync under that
-fault into a fresh DuckDB file, with real connector processes; then ``kill -9`` of a sync at 10
+One private mock server; for each scenario of ``testbench.chaos.scenarios.SMALL_RUN`` a sync under
+that fault into a fresh DuckDB file, with real connector processes; then ``kill -9`` of a sync at 10
 seeded random points, resumed each time; two writers of one warehouse at once; and, over every
 output of all that, the secret search and the loopback check.
 
@@ -105,13 +105,13 @@ def test_a_broken_answer_is_a_typed_readable_connector_error(
     catalog = lists_catalog
     (tmp_path / "config.json").write_bytes(orjson.dumps(config))
     (tmp_path / "catalog.json").write_bytes(orjson.dumps(catalog))
-    requests.post(f"{chaos_server.url}/_mock/chaos", json={"scenarios": [scenario]}, timeout=30)
+    requests.post(f"{chaos_server.url}/_mock/faults", json={"scenarios": [scenario]}, timeout=30)
     try:
         command = airbyte.connector_command("source-mailchimp") + ["read", "--config"]
         command += [str(tmp_path / "config.json"), "--catalog", str(tmp_path / "catalog.json")]
         done = subprocess.run(command, capture_output=True, timeout=300)
     finally:
-        requests.delete(f"{chaos_server.url}/_mock/chaos", timeout=30)
+        requests.delete(f"{chaos_server.url}/_mock/faults", timeout=30)
     messages = [orjson.loads(line) for line in done.stdout.splitlines() if line.startswith(b"{")]
     errors = [
         m["trace"]["error"] for m in messages if m["type"] == "TRACE" and "error" in m["trace"]

@@ -108,7 +108,7 @@ def test_serve_mock_serves_the_configured_world(tmp_path):
     process = subprocess.Popen(
         [
             *(str(BIN / "pipeline"), "serve-mock", "--port", str(port)),
-            *("--days-advanced", "2", "--chaos", "outage"),
+            *("--days-advanced", "2", "--faults", "outage"),
         ],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -118,8 +118,8 @@ def test_serve_mock_serves_the_configured_world(tmp_path):
     try:
         clock = _wait_for_mock(process, port)
         assert (clock["seed"], clock["scale"], clock["days_advanced"]) == (5, 40, 2)
-        chaos = requests.get(f"http://127.0.0.1:{port}/_mock/chaos", timeout=5).json()
-        assert chaos["scenarios"] == ["outage"]
+        faults = requests.get(f"http://127.0.0.1:{port}/_mock/faults", timeout=5).json()
+        assert faults["scenarios"] == ["outage"]
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)

@@ -1,4 +1,4 @@
-"""``python -m chaos``: run the reliability suite and print its table."""
+"""``python -m testbench.chaos``: run the reliability suite and print its table."""
 
 from testbench.chaos.cli import main
 

@@ -38,22 +38,22 @@ class Mock:
             return {"apikey": MAILCHIMP_API_KEY, "base_url": f"{self.url}/3.0"}
         return {"access_token": HUBSPOT_TOKEN, "base_url": self.url}
 
-    def chaos(self, scenarios: list[str], seed: int) -> dict[str, Any]:
-        """Turn chaos on (``POST /_mock/chaos``); its request count starts again from 0."""
+    def faults(self, scenarios: list[str], seed: int) -> dict[str, Any]:
+        """Turn the faults on (``POST /_mock/faults``); its request count starts again from 0."""
         body = {"scenarios": scenarios, "seed": seed}
-        response = requests.post(f"{self.url}/_mock/chaos", json=body, timeout=(5, 30))
+        response = requests.post(f"{self.url}/_mock/faults", json=body, timeout=(5, 30))
         response.raise_for_status()
         return response.json()
 
-    def chaos_report(self) -> dict[str, Any]:
-        response = requests.get(f"{self.url}/_mock/chaos", timeout=(5, 30))
+    def faults_report(self) -> dict[str, Any]:
+        response = requests.get(f"{self.url}/_mock/faults", timeout=(5, 30))
         response.raise_for_status()
         return response.json()
 
     def calm(self) -> dict[str, Any]:
-        """Turn chaos off; return what it did."""
-        report = self.chaos_report()
-        requests.delete(f"{self.url}/_mock/chaos", timeout=(5, 30)).raise_for_status()
+        """Turn the faults off; return what they did."""
+        report = self.faults_report()
+        requests.delete(f"{self.url}/_mock/faults", timeout=(5, 30)).raise_for_status()
         return report
 
     def truth(self) -> dict[str, Any]:
@@ -83,7 +83,7 @@ def running_mock(workdir: Path, seed: int, scale: int, dirty_rate: float = 0.02)
         "MOCK_MAILCHIMP_API_KEY": MAILCHIMP_API_KEY,
         "MOCK_HUBSPOT_TOKEN": HUBSPOT_TOKEN,
     }
-    env.pop("MOCK_CHAOS", None)
+    env.pop("MOCK_FAULTS", None)
     command = [console_script("mock-apis"), "serve", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--seed", str(seed), "--scale", str(scale), "--dirty-rate", str(dirty_rate)]
     command += ["--hubspot-burst", "100000", "--hubspot-search-rate", "1000"]

@@ -55,7 +55,7 @@ def _env(data: Path, seed: int, scale: int) -> dict[str, str]:
         "AIRFLOW_HOME",
         "WAREHOUSE_PATH",
         "LAKE_ROOT",
-        "MOCK_CHAOS",
+        "MOCK_FAULTS",
         "CONNECTOR_READ_TIMEOUT_SECONDS",
     ):
         env.pop(name, None)

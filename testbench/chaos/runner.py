@@ -173,7 +173,7 @@ def readable(message: str) -> bool:
 def run_api_scenario(
     shared: Suite, scenario: ApiScenario, sources: tuple[str, ...] | None = None
 ) -> Outcome:
-    """Sync the sources with the scenario's chaos on; then each that failed again, without."""
+    """Sync the sources with the scenario's faults on; then each that failed again, without."""
     sources = sources or scenario.sources
     started = time.monotonic()
     folder = shared.workdir / scenario.name
@@ -183,7 +183,7 @@ def run_api_scenario(
     failed_sources: list[str] = []
     unreadable: list[str] = []
     for source in sources:
-        shared.mock.chaos(list(scenario.chaos), shared.seed)
+        shared.mock.faults(list(scenario.faults), shared.seed)
         try:
             shared.sync(source, folder)
         except airbyte.SyncError as error:
@@ -195,7 +195,7 @@ def run_api_scenario(
                 unreadable.append(message)
         finally:
             report = shared.mock.calm()
-        log.info("%s/%s: chaos injected %s", scenario.name, source, report["injected"])
+        log.info("%s/%s: faults injected %s", scenario.name, source, report["injected"])
     # After a failure, the next clean run converges.
     rerun_errors = []
     for source in failed_sources:

@@ -1,6 +1,6 @@
 """What the suite tries, one line each.
 
-An *API scenario* turns on one of the mock's chaos scenarios (mock_apis/chaos.py) during a sync of
+An *API scenario* turns on one of the mock's fault scenarios (mock_apis/faults.py) during a sync of
 both sources into a fresh warehouse. It passes when the warehouse then equals the mock's truth
 (*survived*), or when the sync failed with a typed, readable error and the next clean sync
 converged to the truth (*failed loud*). Anything else, and any key lost or doubled, is a failure.
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class ApiScenario:
     name: str
-    chaos: tuple[str, ...]  # the mock's scenarios, as `mock-apis chaos` takes them
+    faults: tuple[str, ...]  # the mock's fault scenarios, as `mock-apis faults` takes them
     what: str
     sources: tuple[str, ...] = ("mailchimp", "hubspot")
 

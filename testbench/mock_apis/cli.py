@@ -49,17 +49,17 @@ HubSpotBurst = Annotated[
         envvar="MOCK_HUBSPOT_BURST", min=1, help="HubSpot requests allowed per rolling 10 s."
     ),
 ]
-ChaosOption = Annotated[
+FaultsOption = Annotated[
     str,
     typer.Option(
-        "--chaos",
-        envvar="MOCK_CHAOS",
-        help="Chaos scenarios, comma-separated (outage,server_error:rate=0.2); off by default. "
+        "--faults",
+        envvar="MOCK_FAULTS",
+        help="Fault scenarios, comma-separated (outage,server_error:rate=0.2); off by default. "
         "See mock_apis/README.md.",
     ),
 ]
-ChaosSeed = Annotated[
-    int, typer.Option(envvar="MOCK_CHAOS_SEED", min=0, help="Seed of the chaos scenarios' draws.")
+FaultsSeed = Annotated[
+    int, typer.Option(envvar="MOCK_FAULTS_SEED", min=0, help="Seed of the fault scenarios' draws.")
 ]
 HubSpotSearchRate = Annotated[
     int,
@@ -75,29 +75,29 @@ def _serve(
     world: World,
     hubspot_burst: int,
     hubspot_search_rate: int,
-    chaos: str = "",
-    chaos_seed: int = 0,
+    faults: str = "",
+    faults_seed: int = 0,
 ) -> None:
     import uvicorn  # only the serving path needs it
 
-    from testbench.mock_apis.chaos import Chaos
+    from testbench.mock_apis.faults import Faults
     from testbench.mock_apis.rate_limits import HubSpotLimits
     from testbench.mock_apis.server import create_app
 
     try:
-        chaos_mode = Chaos.from_specs(chaos, chaos_seed)
+        fault_mode = Faults.from_specs(faults, faults_seed)
     except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="--chaos") from None
+        raise typer.BadParameter(str(error), param_hint="--faults") from None
     limits = HubSpotLimits(burst=hubspot_burst, search_rate=hubspot_search_rate)
-    with_chaos = f", chaos={chaos} seed {chaos_seed}" if chaos_mode.scenarios else ""
+    with_faults = f", faults={faults} seed {faults_seed}" if fault_mode.scenarios else ""
     print(
         f"mock-apis serving http://{host}:{port} "
-        f"(seed={world.seed}, scale={world.scale}{with_chaos})",
+        f"(seed={world.seed}, scale={world.scale}{with_faults})",
         flush=True,
     )
     # Quiet: no access log (it would print every request), warnings and errors only.
     uvicorn.run(
-        create_app(world, limits, chaos_mode),
+        create_app(world, limits, fault_mode),
         host=host,
         port=port,
         log_level="warning",
@@ -116,13 +116,13 @@ def default(
     dirty_rate: DirtyRate = DEFAULT_DIRTY_RATE,
     hubspot_burst: HubSpotBurst = DEFAULT_HUBSPOT_BURST,
     hubspot_search_rate: HubSpotSearchRate = DEFAULT_HUBSPOT_SEARCH_RATE,
-    chaos: ChaosOption = "",
-    chaos_seed: ChaosSeed = 0,
+    faults: FaultsOption = "",
+    faults_seed: FaultsSeed = 0,
 ) -> None:
     """With no subcommand, serve."""
     if ctx.invoked_subcommand is None:
         world = World(seed, scale, days_advanced, dirty_rate)
-        _serve(host, port, world, hubspot_burst, hubspot_search_rate, chaos, chaos_seed)
+        _serve(host, port, world, hubspot_burst, hubspot_search_rate, faults, faults_seed)
 
 
 @app.command()
@@ -135,12 +135,12 @@ def serve(
     dirty_rate: DirtyRate = DEFAULT_DIRTY_RATE,
     hubspot_burst: HubSpotBurst = DEFAULT_HUBSPOT_BURST,
     hubspot_search_rate: HubSpotSearchRate = DEFAULT_HUBSPOT_SEARCH_RATE,
-    chaos: ChaosOption = "",
-    chaos_seed: ChaosSeed = 0,
+    faults: FaultsOption = "",
+    faults_seed: FaultsSeed = 0,
 ) -> None:
     """Serve the mock APIs until interrupted."""
     world = World(seed, scale, days_advanced, dirty_rate)
-    _serve(host, port, world, hubspot_burst, hubspot_search_rate, chaos, chaos_seed)
+    _serve(host, port, world, hubspot_burst, hubspot_search_rate, faults, faults_seed)
 
 
 @app.command("truth")
@@ -175,20 +175,20 @@ def advance_clock(
     typer.echo(f"now {clock['now']} ({clock['days_advanced']} days advanced)")
 
 
-@app.command("chaos")
-def set_chaos(
+@app.command("faults")
+def set_faults(
     scenarios: Annotated[
         list[str] | None,
         typer.Argument(help="Scenarios (outage, server_error:rate=0.2, ...); none: show."),
     ] = None,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the scenarios' draws.")] = 0,
-    clear: Annotated[bool, typer.Option("--clear", help="Turn chaos off.")] = False,
+    clear: Annotated[bool, typer.Option("--clear", help="Turn the faults off.")] = False,
     url: Annotated[
         str, typer.Option(envvar="MOCK_URL", help="The running mock server.")
     ] = "http://127.0.0.1:8765",
 ) -> None:
-    """Set (or --clear, or show) the chaos scenarios of a running server."""
-    from testbench.mock_apis.chaos import SCENARIOS, parse
+    """Set (or --clear, or show) the fault scenarios of a running server."""
+    from testbench.mock_apis.faults import SCENARIOS, parse
 
     if clear:
         method, body = "DELETE", None
@@ -201,7 +201,7 @@ def set_chaos(
     else:
         method, body = "GET", None
     request = urllib.request.Request(
-        f"{url.rstrip('/')}/_mock/chaos",
+        f"{url.rstrip('/')}/_mock/faults",
         data=body,
         method=method,
         headers={"Content-Type": "application/json"},
@@ -212,9 +212,9 @@ def set_chaos(
     except urllib.error.URLError as error:
         raise typer.BadParameter(f"cannot reach the mock server at {url}: {error}") from None
     if not state["scenarios"]:
-        typer.echo("chaos off. Scenarios: " + ", ".join(SCENARIOS))
+        typer.echo("faults off. Scenarios: " + ", ".join(SCENARIOS))
         return
-    typer.echo(f"chaos on: {', '.join(state['scenarios'])} (seed {state['seed']})")
+    typer.echo(f"faults on: {', '.join(state['scenarios'])} (seed {state['seed']})")
     typer.echo(f"{state['requests']} API requests so far; injected: {state['injected']}")
 
 

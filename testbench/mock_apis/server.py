@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from testbench.mock_apis import credentials, hubspot_routes, mailchimp_routes
-from testbench.mock_apis.chaos import Chaos, ChaosMiddleware
+from testbench.mock_apis.faults import Faults, FaultsMiddleware
 from testbench.mock_apis.rate_limits import HubSpotLimits
 from testbench.mock_apis.responses import BadRequest, JSONResponse, int_param
 from testbench.mock_apis.timeline import mailchimp_time
@@ -66,24 +66,24 @@ def ground_truth(request: Request) -> Response:
     return JSONResponse(truth(request.app.state.world, window, keys))
 
 
-async def chaos(request: Request) -> Response:
-    """Not a real API path: GET says what chaos is on and what it did, POST sets it (``{"scenarios":
-    [...], "seed": n}``), DELETE turns it off (see mock_apis/chaos.py)."""
+async def injected_faults(request: Request) -> Response:
+    """Not a real API path: GET says which faults are on and what they did, POST sets them
+    (``{"scenarios": [...], "seed": n}``), DELETE turns them off (see mock_apis/faults.py)."""
     if request.method == "POST":
         try:
             document = await request.json()
             scenarios = document.get("scenarios") or []
             seed = int(document.get("seed") or 0)
-            request.app.state.chaos = Chaos.from_specs(scenarios, seed)
+            request.app.state.faults = Faults.from_specs(scenarios, seed)
         except (ValueError, TypeError, AttributeError) as error:
             return JSONResponse({"status": "error", "message": str(error)}, 400)
     elif request.method == "DELETE":
-        request.app.state.chaos = Chaos()
-    return JSONResponse(request.app.state.chaos.describe())
+        request.app.state.faults = Faults()
+    return JSONResponse(request.app.state.faults.describe())
 
 
 def create_app(
-    world: World, hubspot_limits: HubSpotLimits | None = None, chaos_mode: Chaos | None = None
+    world: World, hubspot_limits: HubSpotLimits | None = None, faults: Faults | None = None
 ) -> Starlette:
     """The app over ``world``; the accepted credentials are read once, from the environment."""
     app = Starlette(
@@ -92,7 +92,7 @@ def create_app(
             Route("/_mock/truth", ground_truth),
             Route("/_mock/clock", clock),
             Route("/_mock/advance", advance, methods=["POST"]),
-            Route("/_mock/chaos", chaos, methods=["GET", "POST", "DELETE"]),
+            Route("/_mock/faults", injected_faults, methods=["GET", "POST", "DELETE"]),
             *mailchimp_routes.routes(),
             *hubspot_routes.routes(),
         ]
@@ -103,7 +103,7 @@ def create_app(
     app.state.hubspot_limits = hubspot_limits or HubSpotLimits()
     app.state.mailchimp_in_flight = Counter()
     app.state.mailchimp_max_connections = MAILCHIMP_MAX_CONNECTIONS
-    # Off unless asked for: an empty Chaos changes nothing.
-    app.state.chaos = chaos_mode or Chaos()
-    app.add_middleware(ChaosMiddleware)
+    # Off unless asked for: an empty Faults changes nothing.
+    app.state.faults = faults or Faults()
+    app.add_middleware(FaultsMiddleware)
     return app

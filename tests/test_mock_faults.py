@@ -1,11 +1,13 @@
-"""The mock's chaos mode (mock_apis/chaos.py) on a real server: off by default, deterministic
+"""The mock's fault injection (mock_apis/faults.py) on a real server: off by default, deterministic
 from its seed, set from the command line or over HTTP, and never a change of the world."""
 
 import subprocess
 
 import pytest
 import requests
-from conftest import TEST_MAILCHIMP_API_KEY, _mock_apis_command
+from conftest import TEST_MAILCHIMP_API_KEY
+
+from pipeline.executables import console_script
 
 AUTH = ("anystring", TEST_MAILCHIMP_API_KEY)
 
@@ -14,7 +16,7 @@ AUTH = ("anystring", TEST_MAILCHIMP_API_KEY)
 def server():
     from conftest import running_mock_api
 
-    with running_mock_api(7, 60, "--chaos", "outage:start=1:count=2", "--chaos-seed", "3") as api:
+    with running_mock_api(7, 60, "--faults", "outage:start=1:count=2", "--faults-seed", "3") as api:
         yield api
 
 
@@ -22,36 +24,36 @@ def _lists(api, **params) -> requests.Response:
     return requests.get(f"{api.url}/3.0/lists", auth=AUTH, params=params, timeout=(5, 30))
 
 
-def _chaos(api, method: str = "GET", **body) -> dict:
-    response = requests.request(method, f"{api.url}/_mock/chaos", json=body or None, timeout=30)
+def _faults(api, method: str = "GET", **body) -> dict:
+    response = requests.request(method, f"{api.url}/_mock/faults", json=body or None, timeout=30)
     response.raise_for_status()
     return response.json()
 
 
-def test_chaos_from_the_command_line_then_cleared(server):
-    """``--chaos outage:start=1:count=2``: the first two API requests get 503, then recovery;
+def test_faults_from_the_command_line_then_cleared(server):
+    """``--faults outage:start=1:count=2``: the first two API requests get 503, then recovery;
     admin requests do not count."""
     assert requests.get(f"{server.url}/_mock/health", timeout=30).ok
     assert [_lists(server).status_code for _ in range(3)] == [503, 503, 200]
-    state = _chaos(server)
+    state = _faults(server)
     assert state["scenarios"] == ["outage:start=1:count=2"]
     assert state["seed"] == 3
     assert state["requests"] == 3
     assert state["injected"] == {"outage": 2}
-    assert _chaos(server, "DELETE")["scenarios"] == []
+    assert _faults(server, "DELETE")["scenarios"] == []
     assert _lists(server).status_code == 200
 
 
 def test_the_same_seed_gives_the_same_faults(server):
     def statuses(seed: int) -> list[int]:
-        _chaos(server, "POST", scenarios=["server_error:rate=0.4"], seed=seed)
+        _faults(server, "POST", scenarios=["server_error:rate=0.4"], seed=seed)
         return [_lists(server).status_code for _ in range(20)]
 
     first = statuses(11)
     assert first == statuses(11)
     assert set(first) == {200, 500}
     assert first != statuses(12)
-    _chaos(server, "DELETE")
+    _faults(server, "DELETE")
 
 
 @pytest.mark.parametrize(
@@ -69,67 +71,67 @@ def test_the_same_seed_gives_the_same_faults(server):
     ],
 )
 def test_broken_answers(server, scenario, check):
-    _chaos(server, "POST", scenarios=[f"{scenario}:start=1:count=1"], seed=0)
+    _faults(server, "POST", scenarios=[f"{scenario}:start=1:count=1"], seed=0)
     try:
         answer = _lists(server)
         assert check(answer), (answer.status_code, answer.content[:200])
         assert _lists(server).json()["lists"], "only the scripted request is broken"
     finally:
-        _chaos(server, "DELETE")
+        _faults(server, "DELETE")
 
 
 def test_a_reset_connection_and_a_hang(server):
-    _chaos(server, "POST", scenarios=["reset:start=1:count=1"], seed=0)
+    _faults(server, "POST", scenarios=["reset:start=1:count=1"], seed=0)
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
         _lists(server)
-    _chaos(server, "POST", scenarios=["hang:start=1:count=1:seconds=3"], seed=0)
+    _faults(server, "POST", scenarios=["hang:start=1:count=1:seconds=3"], seed=0)
     with pytest.raises(requests.exceptions.ReadTimeout):
         requests.get(f"{server.url}/3.0/lists", auth=AUTH, timeout=(5, 1))
-    _chaos(server, "DELETE")
+    _faults(server, "DELETE")
 
 
 def test_a_repeated_page(server):
-    _chaos(server, "POST", scenarios=["repeat_page:rate=1"], seed=0)
+    _faults(server, "POST", scenarios=["repeat_page:rate=1"], seed=0)
     try:
         first = _lists(server, count=1, offset=0).json()["lists"]
         second = _lists(server, count=1, offset=1).json()["lists"]
         assert second == first
     finally:
-        _chaos(server, "DELETE")
+        _faults(server, "DELETE")
     assert _lists(server, count=1, offset=1).json()["lists"] != first
 
 
 def test_drift_and_bad_records_change_the_answer_not_the_world(server):
     truth = requests.get(f"{server.url}/_mock/truth", timeout=60).json()
     clean = _lists(server).json()["lists"]
-    _chaos(server, "POST", scenarios=["drift_add", "null_key:rate=1", "hostile_names:rate=1"])
+    _faults(server, "POST", scenarios=["drift_add", "null_key:rate=1", "hostile_names:rate=1"])
     try:
         changed = _lists(server).json()["lists"]
-        assert all(item["chaos_added_field"] for item in changed)
+        assert all(item["drift_added_field"] for item in changed)
         assert sum(item["id"] is None for item in changed) == 1
         assert any("Robert'); DROP TABLE students;--" in item for item in changed)
-        bad = _chaos(server)["bad_records"]
+        bad = _faults(server)["bad_records"]
         assert {record["scenario"] for record in bad} == {"null_key", "hostile_names"}
         assert any(record["id"] == item["id"] for record in bad for item in clean)
         assert requests.get(f"{server.url}/_mock/truth", timeout=60).json() == truth
     finally:
-        _chaos(server, "DELETE")
+        _faults(server, "DELETE")
 
 
-def test_the_chaos_command_sets_a_running_server(server):
-    command = [_mock_apis_command(), "chaos", "--url", server.url]
+def test_the_faults_command_sets_a_running_server(server):
+    command = [console_script("mock-apis"), "faults", "--url", server.url]
     done = subprocess.run([*command, "outage", "--seed", "5"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert "chaos on: outage" in done.stdout
-    assert _chaos(server)["seed"] == 5
+    assert "faults on: outage" in done.stdout
+    assert _faults(server)["seed"] == 5
     unknown = subprocess.run([*command, "no_such_fault"], capture_output=True, text=True)
-    assert unknown.returncode != 0 and "unknown chaos scenario" in unknown.stderr
+    assert unknown.returncode != 0 and "unknown fault scenario" in unknown.stderr
     cleared = subprocess.run([*command, "--clear"], capture_output=True, text=True)
-    assert "chaos off" in cleared.stdout
+    assert "faults off" in cleared.stdout
     assert _lists(server).status_code == 200
 
 
 def test_an_unknown_scenario_is_a_400(server):
-    response = requests.post(f"{server.url}/_mock/chaos", json={"scenarios": ["nope"]}, timeout=30)
+    response = requests.post(f"{server.url}/_mock/faults", json={"scenarios": ["nope"]}, timeout=30)
     assert response.status_code == 400
-    assert "unknown chaos scenario 'nope'" in response.json()["message"]
+    assert "unknown fault scenario 'nope'" in response.json()["message"]

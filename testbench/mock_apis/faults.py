@@ -1,10 +1,11 @@
-"""Chaos mode: faults injected into the API answers, deterministic from a seed; off by default.
+"""The mock's fault injection: faults in the API answers, deterministic from a seed; off by default.
 
-Chaos changes how the world is *delivered*, never the world itself: ``/_mock/truth`` stays what a
+(Not the reliability suite, ``testbench/chaos/``, which turns these faults on during real syncs.)
+Faults change how the world is *delivered*, never the world itself: ``/_mock/truth`` stays what a
 correct pipeline must end with. A scenario either makes the client retry (429, 5xx, a hang, a
 reset connection), or makes a correct client fail loudly (a broken 200, 401, a repeated page), or
 changes records on the way (schema drift, bad records). The bad records a scenario produced are
-listed by ``GET /_mock/chaos`` (``bad_records``), so a test can account for each one explicitly.
+listed by ``GET /_mock/faults`` (``bad_records``), so a test can account for each one explicitly.
 
 Only API requests count (``/3.0/``, ``/crm/``, ``/email/``, ``/properties/``; never ``/_mock/``).
 They are numbered from 1 in the order they arrive; scenario ``s`` hits request ``n`` when ``n`` is
@@ -39,7 +40,7 @@ class Scenario:
 
     name: str
     kind: str  # status | hang | reset | body | repeat | drift | bad_record
-    what: str  # one line for people (the README table and `mock-apis chaos --help`)
+    what: str  # one line for people (the README table and `mock-apis faults --help`)
     rate: float = 0.0
     start: int = 0
     count: int = 0
@@ -163,16 +164,16 @@ def parse(specs: list[str] | str | None) -> list[Scenario]:
             continue
         name, *options = spec.split(":")
         if name not in SCENARIOS:
-            raise ValueError(f"unknown chaos scenario {name!r}; known: {', '.join(SCENARIOS)}")
+            raise ValueError(f"unknown fault scenario {name!r}; known: {', '.join(SCENARIOS)}")
         scenario = SCENARIOS[name]
         for option in options:
             key, _, value = option.partition("=")
             if key not in ("rate", "start", "count", "seconds", "retry_after"):
-                raise ValueError(f"chaos scenario {spec!r}: unknown option {key!r}")
+                raise ValueError(f"fault scenario {spec!r}: unknown option {key!r}")
             try:
                 number = float(value) if key in ("rate", "seconds") else int(value)
             except ValueError:
-                raise ValueError(f"chaos scenario {spec!r}: {key} must be a number") from None
+                raise ValueError(f"fault scenario {spec!r}: {key} must be a number") from None
             if key == "rate":  # a rate replaces the scripted stretch, and the other way round
                 scenario = replace(scenario, rate=number, count=0)
             elif key in ("start", "count"):
@@ -184,8 +185,8 @@ def parse(specs: list[str] | str | None) -> list[Scenario]:
 
 
 @dataclass
-class Chaos:
-    """The chaos of a running server: its scenarios, seed, and what it did so far."""
+class Faults:
+    """The faults of a running server: its scenarios, seed, and what it did so far."""
 
     scenarios: list[Scenario] = field(default_factory=list)
     seed: int = 0
@@ -196,7 +197,7 @@ class Chaos:
     last_page: dict[str, bytes] = field(default_factory=dict)
 
     @classmethod
-    def from_specs(cls, specs: list[str] | str | None, seed: int = 0) -> Chaos:
+    def from_specs(cls, specs: list[str] | str | None, seed: int = 0) -> Faults:
         return cls(parse(specs), seed)
 
     def describe(self) -> dict[str, Any]:
@@ -219,37 +220,39 @@ def _spec(scenario: Scenario) -> str:
     return ":".join([scenario.name, *options])
 
 
-class ChaosMiddleware:
-    """Pure ASGI middleware: reads ``app.state.chaos`` (None: off) on every API request."""
+class FaultsMiddleware:
+    """Pure ASGI middleware: reads ``app.state.faults`` (None: off) on every API request."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        chaos: Chaos | None = getattr(scope["app"].state, "chaos", None) if "app" in scope else None
+        faults: Faults | None = (
+            getattr(scope["app"].state, "faults", None) if "app" in scope else None
+        )
         if (
             scope["type"] != "http"
-            or chaos is None
-            or not chaos.scenarios
+            or faults is None
+            or not faults.scenarios
             or not scope["path"].startswith(API_PREFIXES)
         ):
             await self.app(scope, receive, send)
             return
-        chaos.requests += 1
-        n = chaos.requests
-        striking = [s for s in chaos.scenarios if s.strikes(chaos.seed, n)]
+        faults.requests += 1
+        n = faults.requests
+        striking = [s for s in faults.scenarios if s.strikes(faults.seed, n)]
         # At most one fault of the answer itself (the first listed); record changes combine.
         answer_fault = next(
             (s for s in striking if s.kind in ("status", "hang", "reset", "body", "repeat")), None
         )
         if answer_fault and answer_fault.kind == "status":
-            chaos.injected[answer_fault.name] += 1
+            faults.injected[answer_fault.name] += 1
             await _send_status(send, answer_fault, scope["path"])
             return
         if answer_fault and answer_fault.kind == "hang":
-            chaos.injected[answer_fault.name] += 1
+            faults.injected[answer_fault.name] += 1
             await asyncio.sleep(answer_fault.seconds)
-        keeps_pages = any(s.kind == "repeat" for s in chaos.scenarios)
+        keeps_pages = any(s.kind == "repeat" for s in faults.scenarios)
         record_faults = [s for s in striking if s.kind in ("drift", "bad_record")]
         plain = answer_fault is None or answer_fault.kind == "hang"
         if plain and not record_faults and not keeps_pages:
@@ -260,16 +263,16 @@ class ChaosMiddleware:
         status = start["status"]
         page_key = f"{scope['method']} {scope['path']}"
         if answer_fault and answer_fault.kind == "repeat" and _is_next_page(scope):
-            previous = chaos.last_page.get(page_key)
+            previous = faults.last_page.get(page_key)
             if status == 200 and previous is not None:
-                chaos.injected[answer_fault.name] += 1
+                faults.injected[answer_fault.name] += 1
                 body = previous
         elif status == 200 and keeps_pages:
-            chaos.last_page[page_key] = body
+            faults.last_page[page_key] = body
         if status == 200 and record_faults:
-            body = _change_records(body, record_faults, chaos, n, scope["path"])
+            body = _change_records(body, record_faults, faults, n, scope["path"])
         if answer_fault and answer_fault.kind == "body":
-            chaos.injected[answer_fault.name] += 1
+            faults.injected[answer_fault.name] += 1
             body = {
                 "truncated_json": body[: len(body) // 2],
                 "html_page": HTML_PAGE,
@@ -282,18 +285,18 @@ class ChaosMiddleware:
             return
         start = _with_body_headers(start, len(body))
         if answer_fault and answer_fault.kind == "reset":
-            chaos.injected[answer_fault.name] += 1
+            faults.injected[answer_fault.name] += 1
             await send(start)
             await send(
                 {"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True}
             )
             # Raising after part of the body makes the server drop the connection.
-            raise ConnectionResetByChaos(scope["path"])
+            raise ConnectionResetByFault(scope["path"])
         await send(start)
         await send({"type": "http.response.body", "body": body})
 
 
-class ConnectionResetByChaos(Exception):
+class ConnectionResetByFault(Exception):
     """Raised by the ``reset`` scenario to make the server close the connection mid-body."""
 
 
@@ -302,7 +305,7 @@ class _QuietReset(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        return not isinstance(error, ConnectionResetByChaos)
+        return not isinstance(error, ConnectionResetByFault)
 
 
 logging.getLogger("uvicorn.error").addFilter(_QuietReset())
@@ -353,15 +356,15 @@ async def _send_status(send: Any, scenario: Scenario, path: str) -> None:
             "type": "https://mailchimp.com/developer/marketing/docs/errors/",
             "title": title,
             "status": scenario.status,
-            "detail": f"chaos: {scenario.name}",
-            "instance": "chaos",
+            "detail": f"injected fault: {scenario.name}",
+            "instance": "injected-fault",
         }
         content_type = b"application/problem+json"
     else:
         body = {
             "status": "error",
-            "message": f"chaos: {scenario.name}",
-            "correlationId": "chaos",
+            "message": f"injected fault: {scenario.name}",
+            "correlationId": "injected-fault",
             "category": title.upper().replace(" ", "_"),
         }
         content_type = b"application/json"
@@ -396,7 +399,7 @@ def _records_of(document: Any) -> list[dict[str, Any]] | None:
 
 
 def _change_records(
-    body: bytes, scenarios: list[Scenario], chaos: Chaos, n: int, path: str
+    body: bytes, scenarios: list[Scenario], faults: Faults, n: int, path: str
 ) -> bytes:
     try:
         document = orjson.loads(body)
@@ -406,17 +409,17 @@ def _change_records(
     if not records:
         return body
     for scenario in scenarios:
-        chaos.injected[scenario.name] += 1
+        faults.injected[scenario.name] += 1
         if scenario.kind == "drift":
             for record in records:
                 _drift(scenario.name, _target(record))
         else:
             # One record of the page, chosen by the draw.
-            index = int(_draw(chaos.seed, scenario.name + ":record", n) * len(records))
+            index = int(_draw(faults.seed, scenario.name + ":record", n) * len(records))
             record = records[index]
             original_key = {k: record[k] for k in ("id", "list_id", "email_id") if k in record}
             _bad_record(scenario.name, record)
-            chaos.bad_records.append({"scenario": scenario.name, "path": path, **original_key})
+            faults.bad_records.append({"scenario": scenario.name, "path": path, **original_key})
     return orjson.dumps(document)
 
 
@@ -433,7 +436,7 @@ def _changeable(fields: dict[str, Any]) -> list[str]:
 def _drift(name: str, fields: dict[str, Any]) -> None:
     changeable = _changeable(fields)
     if name == "drift_add":
-        fields["chaos_added_field"] = "a field the API started sending"
+        fields["drift_added_field"] = "a field the API started sending"
     elif name == "drift_remove" and changeable:
         del fields[changeable[-1]]
     elif name == "drift_rename" and changeable:
