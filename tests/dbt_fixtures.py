@@ -26,7 +26,7 @@ The story, in March-April 2024 (UTC), with a 30-day attribution window:
 - HubSpot lifecycle stages, by create month: January: Ada customer, Bob opportunity, Cyd marketing
   qualified lead; February: Eve customer, contact 105 lead.
 
-Dirty data, as the mock produces it at a dirty rate above 0 (mock_apis/README.md): stale versions
+Dirty data as the mock makes it, dirty rate above 0 (testbench/mock_apis/README.md): stale versions
 of a member, a contact, a company and a deal (an incremental sync appends; staging keeps the latest
 by cursor); spellings to make canonical ("Opportunity ", "Marketing Qualified Lead", "Computer
 Software", "United Kingdom", "uk", "U.S.A.", names in one case); amounts as strings with separators

@@ -1,7 +1,8 @@
 """``make bench``: the pipeline measured against the physical limit and its peers.
 
-One module per comparator, each runnable as ``python -m bench.<module>`` and printing one JSON
-line with the records it handled; :mod:`bench.measure` runs each in its own process and samples
-the wall time, the peak memory of the process tree and its CPU time. :mod:`bench.run` is the
-entry point (``python -m bench``); docs/benchmarks.md explains the method and shows the figures.
+One module per comparator, each runnable as ``python -m testbench.benchmark.<module>`` and
+printing one JSON line with the records it handled; :mod:`testbench.benchmark.measure` runs each in
+its own process and samples the wall time, the peak memory of the process tree and its CPU time.
+:mod:`testbench.benchmark.run` is the entry point (``python -m testbench.benchmark``);
+docs/benchmarks.md explains the method and shows the figures.
 """

@@ -5,8 +5,8 @@ defaults everywhere, records written one JSON line each by the CDK entrypoint; a
 reads the lines with ``json``, keeps nested values as JSON text and inserts Arrow batches of
 10,000 rows (not ``executemany``, which would make the baseline trivially slow).
 
-    python -m bench.cdk_simple read --config cfg.json --catalog catalog.json |
-        python -m bench.cdk_simple write --database simple.duckdb
+    python -m testbench.benchmark.cdk_simple read --config cfg.json --catalog catalog.json |
+        python -m testbench.benchmark.cdk_simple write --database simple.duckdb
 """
 
 from __future__ import annotations

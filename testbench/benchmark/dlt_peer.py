@@ -4,7 +4,8 @@ dlt as its documentation shows it: a declarative ``rest_api_source`` (audiences,
 of each with offset paging), ``pipeline.run`` into a DuckDB file; dlt flattens nested objects
 into columns and lists (``tags``) into child tables, its normal behaviour.
 
-    python -m bench.dlt_peer --base-url http://127.0.0.1:8799/3.0 --apikey ... --workdir ...
+    python -m testbench.benchmark.dlt_peer --base-url http://127.0.0.1:8799/3.0 --apikey ... \\
+        --workdir ...
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Nothing is loaded anywhere: this is what it costs to get the records off the wir
 the most any connector reading the same pages can hope for. With ``--dump`` the records are also
 written as JSON lines (untimed use: the warm-up pass writes the file the DuckDB limit loads).
 
-    python -m bench.floor --base-url http://127.0.0.1:8799/3.0 --apikey ... [--dump members.jsonl]
+    python -m testbench.benchmark.floor --base-url http://127.0.0.1:8799/3.0 --apikey ... \\
+        [--dump members.jsonl]
 """
 
 from __future__ import annotations

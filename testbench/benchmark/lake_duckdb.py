@@ -8,8 +8,8 @@ person_engagement from silver, and person_sessions from email_events, each writt
 The SQL follows each job's ``transform`` step for step, so the comparison is of engines, not of
 algorithms.
 
-    python -m bench.lake_duckdb --bronze data/lake/bronze/email_activity --output out/ \\
-        --run-date 2026-06-01
+    python -m testbench.benchmark.lake_duckdb --bronze data/lake/bronze/email_activity \\
+        --output out/ --run-date 2026-06-01
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from spark_jobs.schemas import SILVER_EMAIL_ACTIVITY, column_names
 from testbench.benchmark.measure import emit
 
 LATE_AFTER_DAYS = 3
@@ -59,10 +60,10 @@ WITH parsed AS (
             AS first_ingest_date
     FROM events
 )
-SELECT campaign_id, list_id, email_id, email_address, action, bounce_type, url, ip, event_at,
-    first_ingest_date, date_diff('day', event_date, first_ingest_date) > {late} AS is_late,
-    event_date
-FROM ranked WHERE copy_rank = 1
+SELECT {columns} FROM (
+    SELECT *, date_diff('day', event_date, first_ingest_date) > {late} AS is_late
+    FROM ranked WHERE copy_rank = 1
+)
 """
 
 EMAIL_EVENTS = """
@@ -166,7 +167,9 @@ def build(bronze: Path, output: Path, run_date: dt.date) -> dict[str, int]:
         f"WHERE ingest_date <= DATE '{run_date.isoformat()}'"
     )
     silver_path = output / "silver" / "email_activity"
-    silver = SILVER.format(late=LATE_AFTER_DAYS)
+    # Silver's columns, in order, from their owner: the same table as the Spark job writes.
+    columns = ", ".join(column_names(SILVER_EMAIL_ACTIVITY))
+    silver = SILVER.format(late=LATE_AFTER_DAYS, columns=columns)
     partitioned = "(FORMAT parquet, PARTITION_BY (event_date))"
     con.execute(f"COPY ({silver}) TO {_literal(str(silver_path))} {partitioned}")
     con.execute(

@@ -6,8 +6,8 @@ The jobs are the project's own, in the list and order ``spark_jobs/lake.py`` run
 ``main`` with its ``--input`` and ``--output``. The session's start is timed apart, so the
 comparison with DuckDB can be made "after Spark's fixed start".
 
-    python -m bench.lake_spark --bronze data/lake/bronze/email_activity --output out/ \\
-        --run-date 2026-06-01
+    python -m testbench.benchmark.lake_spark --bronze data/lake/bronze/email_activity \\
+        --output out/ --run-date 2026-06-01
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 No HTTP, no Python per record: what the hardware does with these bytes when the whole load is
 DuckDB's C++. The JSON lines are the members as served (written by the warm-up pass).
 
-    python -m bench.limit --jsonl members.jsonl --database limit.duckdb
+    python -m testbench.benchmark.limit --jsonl members.jsonl --database limit.duckdb
 """
 
 from __future__ import annotations

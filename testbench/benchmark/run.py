@@ -1,4 +1,5 @@
-"""``make bench`` / ``python -m bench``: every comparator at every scale, stages at the smallest.
+"""``make bench`` (``python -m testbench.benchmark``): every comparator at every scale, stages at
+the smallest.
 
 For each scale: start the mock and the replay server; warm the replay cache (the floor fetcher,
 dumping the JSON lines the DuckDB limit loads); time the ingestion comparators on the members;

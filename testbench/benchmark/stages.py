@@ -6,7 +6,7 @@ records synced for an ingestion, the bronze events for the lake, the raw rows fo
 rows and silver events for the quality checks.
 
     PIPELINE_DATA_DIR=... MAILCHIMP_BASE_URL=... HUBSPOT_BASE_URL=... \\
-        python -m bench.stages ingest_mailchimp --run-date 2026-06-01
+        python -m testbench.benchmark.stages ingest_mailchimp --run-date 2026-06-01
 """
 
 from __future__ import annotations
