@@ -162,7 +162,9 @@ def _step(settings: Settings, name: str, step, records: bool = False, **kwargs) 
             metrics = run_step(settings, _new_run_id(), name, step, **kwargs)
     except Exception as error:  # every step error is reported the same way
         log.info("step failed", extra={"fields": {"step": name}})
-        raise _fail(f"{name}: {error}") from None
+        from pipeline.processes import lock_conflict  # DuckDB's lock error, made one line
+
+        raise _fail(f"{name}: {lock_conflict(str(error)) or error}") from None
     seconds = round(time.monotonic() - started, 1)
     log.info("step finished", extra={"fields": {"step": name, "seconds": seconds}})
     sys.stdout.write(orjson.dumps(metrics, default=str, option=orjson.OPT_INDENT_2).decode())
@@ -508,7 +510,9 @@ def sql(
             names = [column[0] for column in cursor.description or []]
             rows = cursor.fetchall()
     except duckdb.Error as error:
-        raise _fail(f"sql: {str(error).splitlines()[0]}", 2) from None
+        from pipeline.processes import lock_conflict
+
+        raise _fail(f"sql: {lock_conflict(str(error)) or str(error).splitlines()[0]}", 2) from None
     lines = [" | ".join(names)]
     lines += [" | ".join("null" if v is None else str(v) for v in row) for row in rows]
     sys.stdout.write("\n".join(lines) + "\n")

@@ -255,9 +255,26 @@ def check_marts(settings: Settings) -> dict[str, Any]:
 
 
 def _run(command: list[str], env: dict[str, str], what: str) -> str:
-    """Run a command; return its stdout, or raise with the end of its output."""
-    completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    """Run a command; return its stdout, or raise with the end of its output (or, when the
+    warehouse is locked, one line naming the process that holds it).
+
+    The command dies with this process (``dies_with_parent``): a killed step leaves no dbt or
+    Spark job running, holding the warehouse or the lake.
+    """
+    from pipeline.processes import dies_with_parent, lock_conflict
+
+    completed = subprocess.run(
+        command,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=dies_with_parent(),  # a prctl call only: nothing between fork and exec locks
+    )
     if completed.returncode != 0:
+        conflict = lock_conflict(completed.stdout + completed.stderr)
+        if conflict:
+            raise StepError(f"{what} failed: {conflict}")
         output = (completed.stdout + completed.stderr).strip().splitlines()
         detail = "\n".join(output[-30:])
         raise StepError(f"{what} failed (exit {completed.returncode}):\n{detail}")

@@ -367,24 +367,13 @@ def run_second_writer(shared: Suite) -> Outcome:
     database = folder / "warehouse.duckdb"
     truth = shared.mock.truth()
     shared.sync("mailchimp", folder)  # a warehouse with data in it, as a real one would have
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_FOR_WRITING, str(database)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
     second_error = ""
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+    with holding_for_writing(database):
         try:
             shared.sync("hubspot", folder)
         except airbyte.SyncError as error:
             second_error = str(error)
             shared.outputs.append(second_error)
-    finally:
-        if holder.stdin is not None:
-            holder.stdin.close()  # the other writer finishes
-        holder.wait(timeout=60)
     rerun_error = ""
     for source in CONNECTORS:
         try:
@@ -423,6 +412,24 @@ print("holding", flush=True)
 sys.stdin.read()
 connection.close()
 """
+
+
+@contextmanager
+def holding_for_writing(database: Path) -> Iterator[subprocess.Popen]:
+    """Another process holds ``database`` open for writing for the duration of the block."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_FOR_WRITING, str(database)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        yield holder
+    finally:
+        if holder.stdin is not None:
+            holder.stdin.close()  # the other writer finishes
+        holder.wait(timeout=60)
 
 
 # --- the whole API + crash part -----------------------------------------------------------------
