@@ -6,8 +6,10 @@ seeded random points, resumed each time; two writers of one warehouse at once; a
 output of all that, the secret search and the loopback check.
 
 Not here (minutes each): the pipeline scenarios (the same Airflow logical date twice, kill -9 of
-dbt and of the lake's job). ``make test`` relies on tests/test_pipeline_end_to_end.py for the first:
-it runs the whole pipeline twice through Airflow and compares the marts.
+the transform job, of `pipeline transform` alone and of the lake's job, a transform meeting another
+writer; tests/test_processes.py covers the last two's product side). ``make test`` relies on
+tests/test_pipeline_end_to_end.py for the first: it runs the whole pipeline twice through Airflow
+and compares the marts.
 """
 
 import pytest
@@ -128,3 +130,26 @@ def test_a_broken_answer_is_a_typed_readable_connector_error(
     assert words in errors[0]["message"], errors[0]["message"]
     assert "COMPLETE" not in statuses, "a broken stream must never end as complete"
     assert chaos_server.mailchimp_api_key.encode() not in done.stdout + done.stderr
+
+
+def test_the_total_counts_every_seed_and_a_whole_run_replaces_its_block_in_the_docs(tmp_path):
+    from testbench.chaos.runner import Outcome
+
+    runs = {
+        11: ([Outcome("outage", "survived"), Outcome("kill9_dbt", "FAILED", detail="x")], 60.0),
+        12: ([Outcome("outage", "failed-loud", lost=2)], 30.0),
+    }
+    total = table.render_total(runs, Console(width=160, force_terminal=False))
+    assert (total["tried"], total["failed"], total["lost"]) == (3, 1, 2)
+    docs = tmp_path / "reliability.md"
+    docs.write_text(
+        f"# Reliability\n\nkept\n\n{table.DOCS_BEGIN}\nstale block\n{table.DOCS_END}\ntail\n"
+    )
+    for _ in range(2):  # a second run replaces the block, it does not add one
+        table.write_docs(docs, table.markdown(runs, "python -m testbench.chaos", "now", 95.0))
+    page = docs.read_text()
+    assert page.count(table.DOCS_BEGIN) == 1 and "stale block" not in page
+    assert page.startswith("# Reliability\n\nkept\n") and page.endswith("tail\n")
+    assert "| **total** | **3** | **1** | **1** | **1** | **2** | **0** | **0** |" in page
+    assert "seed 11, `kill9_dbt`: x" in page
+    assert "| `kill9_dbt` | kill -9 of the transform job" in page  # its promise, in one line

@@ -7,12 +7,23 @@ tests/test_pipeline_end_to_end.py, which runs the pipeline twice and compares th
    (the ``current`` version) must be identical; while it runs, every process it starts listens
    on 127.0.0.1 only; afterwards, no secret in any of its outputs (stdout, stderr, logs, Airflow
    task logs, dbt and GX artifacts, the report, the warehouse and the lake).
-2. ``pipeline transform`` killed with SIGKILL part way: the marts of run 1 still open and equal.
-3. ``pipeline lake`` killed with SIGKILL part way: every lake table's current version is whole.
+2. ``pipeline transform`` killed with SIGKILL part way (the whole job, as ``kill -9 -PGID`` does):
+   the marts of run 1 still open and equal, and the next run gives the same marts.
+3. Only the ``pipeline transform`` process killed with SIGKILL (``kill -9 PID``) while dbt runs: its
+   dbt goes with it (the product's ``dies_with_parent``), so the next run proceeds.
+4. ``pipeline transform`` while another process holds the warehouse: it fails at once, in one line
+   naming that process (DuckDB never waits for its lock).
+5. ``pipeline lake`` killed with SIGKILL part way: every lake table's current version is whole.
+
+Every ``pipeline`` command runs as a job of its own (a session, as a shell starts it) and the suite
+looks at the warehouse only once every process of that job has exited: a process killed with
+SIGKILL keeps its locks until the kernel has torn it down (a dbt of some hundred MB, on a busy
+machine, well after its parent was reaped), and one that outlives its job is a failure.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -21,6 +32,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +41,8 @@ import psutil
 
 from testbench.chaos import secrets
 from testbench.chaos.mock import HUBSPOT_TOKEN, MAILCHIMP_API_KEY, console_script, free_port
-from testbench.chaos.runner import Outcome
+from testbench.chaos.runner import Outcome, holding_for_writing
+from testbench.chaos.scenarios import PIPELINE_SCENARIOS
 from testbench.listeners import ListenerWatch
 
 LOGICAL_DATE = "2026-06-01"
@@ -62,28 +75,112 @@ def _env(data: Path, seed: int, scale: int) -> dict[str, str]:
     return env
 
 
-def _pipeline(*args: str, env: dict[str, str], watch: Callable | None = None) -> tuple[int, str]:
-    """Run ``pipeline <args>``; ``watch(process)`` runs in a thread while it does."""
+# How long a job's processes may take to exit once its ``pipeline`` process has: a dbt killed in
+# the middle of a write finishes its disk I/O and frees its memory first.
+EXIT_WITHIN_SECONDS = 60
+# A pipeline command that takes longer than this is stuck (a full run takes minutes).
+STUCK_AFTER_SECONDS = 1800
+
+
+@dataclass
+class Job:
+    """What a ``pipeline`` command did: its exit code (None: stuck, then killed), its output,
+    and its processes that were still running EXIT_WITHIN_SECONDS after it exited (then killed)."""
+
+    code: int | None
+    output: str
+    outlived: list[str] = field(default_factory=list)
+
+    def problem(self, what: str) -> str:
+        """Why the job failed, in one line ('' if it did not)."""
+        if self.outlived:
+            return f"{'; '.join(self.outlived)} outlived `pipeline {what}`"
+        if self.code is None:
+            return f"`pipeline {what}` still ran after {STUCK_AFTER_SECONDS} s"
+        if self.code != 0:
+            return f"`pipeline {what}` failed (exit {self.code}): {self.output[-200:]}"
+        return ""
+
+
+def _pipeline(
+    *args: str,
+    env: dict[str, str],
+    watch: Callable | None = None,
+    timeout: float = STUCK_AFTER_SECONDS,
+) -> Job:
+    """Run ``pipeline <args>`` as a job of its own (a new session, as a shell starts a command);
+    ``watch(process)`` runs in a thread while it does. Returns once every process of the job has
+    exited, so that nothing of it holds the warehouse or the lake any more."""
     with tempfile.TemporaryFile() as output:
         process = subprocess.Popen(
-            [console_script("pipeline"), *args], env=env, stdout=output, stderr=subprocess.STDOUT
+            [console_script("pipeline"), *args],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         watcher = threading.Thread(target=watch, args=(process,), daemon=True) if watch else None
-        if watcher:
-            watcher.start()
-        code = process.wait()
-        if watcher:
-            watcher.join()
+        code: int | None = None
+        try:
+            if watcher:
+                watcher.start()
+            code = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_session(process.pid)
+            process.wait()
+        finally:
+            if code is None:  # stuck, or this suite was stopped: the job goes too
+                _kill_session(process.pid)
+            if watcher:
+                watcher.join()
+        outlived = _wait_for_session(process.pid, EXIT_WITHIN_SECONDS)
         output.seek(0)
-        return code, output.read().decode(errors="replace")
+        return Job(code, output.read().decode(errors="replace"), outlived)
 
 
-def _tree(process: subprocess.Popen) -> list[psutil.Process]:
+def _session(session: int) -> list[psutil.Process]:
+    """The live processes of a session (a zombie has closed its files: it holds no lock)."""
+    members = []
+    for process in psutil.process_iter(["status"]):
+        try:
+            if process.info["status"] != psutil.STATUS_ZOMBIE and os.getsid(process.pid) == session:
+                members.append(process)
+        except (psutil.Error, OSError):  # exited meanwhile
+            pass
+    return members
+
+
+def _kill_session(session: int) -> list[str]:
+    """SIGKILL a job: its process group at once (a child being forked meanwhile is in it too),
+    then any member that made a group of its own (Spark's Python workers do). Returns the names
+    of the processes killed."""
+    names = [_name(member) for member in _session(session)]
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(session, signal.SIGKILL)
+    for member in _session(session):
+        with contextlib.suppress(psutil.Error):
+            member.kill()
+    return names
+
+
+def _wait_for_session(session: int, seconds: float) -> list[str]:
+    """Wait until every process of the session has exited; what still runs after ``seconds`` is
+    described (PID and command), killed, and returned."""
+    deadline = time.monotonic() + seconds
+    while members := _session(session):
+        if time.monotonic() > deadline:
+            described = [f"PID {m.pid} ({_name(m)})" for m in members]
+            _kill_session(session)
+            return described
+        psutil.wait_procs(members, timeout=0.1)  # a poll: they are not our children
+    return []
+
+
+def _name(process: psutil.Process) -> str:
     try:
-        root = psutil.Process(process.pid)
-        return [root, *root.children(recursive=True)]
+        return " ".join(Path(word).name for word in process.cmdline()[:3]) or process.name()
     except psutil.Error:
-        return []
+        return "?"
 
 
 def marts(warehouse: Path) -> dict[str, list[tuple]]:
@@ -127,19 +224,30 @@ def _differences(first: dict, second: dict) -> list[str]:
     return [name for name in names if first.get(name) != second.get(name)]
 
 
-def _kill_tree_after(delay: float, killed: list[str]) -> Callable:
+def _kill_after(
+    delay: float, killed: list[str], once: str | None = None, whole_job: bool = True
+) -> Callable:
+    """A watch for ``_pipeline``: ``delay`` seconds after the job starts (or after a process
+    whose command line holds ``once`` appears in it), SIGKILL the whole job, or only its
+    ``pipeline`` process; the names of the processes killed go to ``killed``."""
+
     def watch(process: subprocess.Popen) -> None:
+        if once is not None:
+            while not any(once in _name(member) for member in _session(process.pid)):
+                if process.poll() is not None:
+                    return
+                time.sleep(0.05)
         deadline = time.monotonic() + delay
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 return
             time.sleep(0.05)
-        for member in reversed(_tree(process)):  # children first: none is orphaned running
-            try:
-                os.kill(member.pid, signal.SIGKILL)
-                killed.append(member.name())
-            except (ProcessLookupError, psutil.Error):
-                pass
+        if whole_job:
+            killed.extend(_kill_session(process.pid))
+        else:
+            with contextlib.suppress(psutil.Error):
+                killed.append(_name(psutil.Process(process.pid)))
+            process.kill()
 
     return watch
 
@@ -158,15 +266,12 @@ def run_pipeline_scenarios(
         if progress:
             progress(outcome)
 
-    wanted = {
-        "airflow_same_date_twice",
-        "kill9_dbt",
-        "kill9_lake_publish",
-        "secrets_everywhere",
-        "loopback_only_pipeline",
-    }
-    if only is not None and not wanted & only:
+    if only is not None and not set(PIPELINE_SCENARIOS) & only:
         return outcomes
+
+    def wanted(name: str) -> bool:
+        return only is None or name in only
+
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory(prefix="chaos-pipeline-") as temporary:
         data = (workdir or Path(temporary)) / "pipeline-data"
@@ -182,94 +287,135 @@ def run_pipeline_scenarios(
                 watches.append(watch)
                 process.wait()
 
-        # 1. The same logical date twice.
+        def transform(watch: Callable | None = None, timeout: float = STUCK_AFTER_SECONDS) -> Job:
+            job = _pipeline("transform", env=env, watch=watch, timeout=timeout)
+            outputs.append(job.output)
+            return job
+
+        def kill_transform(name: str, whole_job: bool, survived: str) -> None:
+            """SIGKILL a transform at a seeded point of its dbt build (the whole job, or only its
+            `pipeline` process); then the marts must be as before, and the next run must proceed
+            and give the same marts."""
+            started = time.monotonic()
+            killed: list[str] = []
+            job = transform(_kill_after(rng.uniform(0, 10), killed, "dbt build", whole_job))
+            problem = job.problem("transform") if job.outlived else ""
+            try:
+                if not problem and marts(warehouse) != reference_marts:
+                    problem = "marts changed after the kill"
+            except duckdb.Error as error:
+                problem = f"marts unreadable after the kill: {error}"
+            if not problem:
+                rerun = transform()
+                if rerun.problem("transform"):
+                    problem = f"the next run: {rerun.problem('transform')}"
+                elif marts(warehouse) != reference_marts:
+                    problem = "the next run gave other marts"
+            what = ", ".join(sorted(set(killed))) or "nothing (it had ended)"
+            record(
+                Outcome(
+                    name,
+                    "FAILED" if problem else "survived",
+                    detail=problem or f"killed {what}; {survived}",
+                    seconds=time.monotonic() - started,
+                )
+            )
+
+        # 1. The same logical date twice (once when only the scenarios after it are wanted: they
+        # need a warehouse and a lake to start from).
         started = time.monotonic()
         runs = []
-        for _ in range(2):
-            code, output = _pipeline(
-                "run", "--logical-date", LOGICAL_DATE, env=env, watch=sample_listeners
-            )
-            outputs.append(output)
-            if code != 0:
-                record(Outcome("airflow_same_date_twice", "FAILED", detail=output[-300:]))
+        for _ in range(2 if wanted("airflow_same_date_twice") else 1):
+            job = _pipeline("run", "--logical-date", LOGICAL_DATE, env=env, watch=sample_listeners)
+            outputs.append(job.output)
+            if job.problem("run"):
+                record(Outcome("airflow_same_date_twice", "FAILED", detail=job.problem("run")))
                 return outcomes
             runs.append((marts(warehouse), lake(data / "lake")))
-        differ = _differences(runs[0][0], runs[1][0]) + _differences(runs[0][1], runs[1][1])
-        record(
-            Outcome(
-                "airflow_same_date_twice",
-                "FAILED" if differ or not runs[0][0] else "survived",
-                detail=f"differ: {', '.join(differ)}"
-                if differ
-                else f"{len(runs[0][0])} marts and {len(runs[0][1])} lake tables identical",
-                seconds=time.monotonic() - started,
+        if wanted("airflow_same_date_twice"):
+            differ = _differences(runs[0][0], runs[1][0]) + _differences(runs[0][1], runs[1][1])
+            record(
+                Outcome(
+                    "airflow_same_date_twice",
+                    "FAILED" if differ or not runs[0][0] else "survived",
+                    detail=f"differ: {', '.join(differ)}"
+                    if differ
+                    else f"{len(runs[0][0])} marts and {len(runs[0][1])} lake tables identical",
+                    seconds=time.monotonic() - started,
+                )
             )
-        )
-        reference_marts, reference_lake = runs[1]
+        reference_marts, reference_lake = runs[-1]
 
-        # 2. kill -9 of dbt part way.
-        started = time.monotonic()
-        killed: list[str] = []
-        code, output = _pipeline(
-            "transform", env=env, watch=_kill_tree_after(rng.uniform(4, 12), killed)
-        )
-        outputs.append(output)
-        try:
-            after_kill = marts(warehouse)
-            problem = "" if after_kill == reference_marts else "marts changed after the kill"
-        except duckdb.Error as error:
-            problem = f"marts unreadable after the kill: {error}"
-        code, output = _pipeline("transform", env=env)
-        outputs.append(output)
-        if code != 0:
-            problem = problem or f"the rerun failed: {output[-200:]}"
-        elif marts(warehouse) != reference_marts:
-            problem = problem or "the rerun gave other marts"
-        record(
-            Outcome(
-                "kill9_dbt",
-                "FAILED" if problem else "survived",
-                detail=problem
-                or f"killed {len(killed)} processes ({', '.join(sorted(set(killed)))}); "
-                "marts intact, rerun identical",
-                seconds=time.monotonic() - started,
+        # 2. kill -9 of the whole transform job; 3. of its `pipeline` process alone.
+        if wanted("kill9_dbt"):
+            kill_transform("kill9_dbt", True, "marts intact, next run identical")
+        if wanted("kill9_transform_cli"):
+            kill_transform(
+                "kill9_transform_cli",
+                False,
+                "its dbt exited with it, marts intact, next run identical",
             )
-        )
 
-        # 3. kill -9 of the lake's Spark job at two points.
-        started = time.monotonic()
-        problems = []
-        kills = 0
-        for delay in (rng.uniform(5, 20), rng.uniform(20, 45)):
-            killed = []
-            code, output = _pipeline(
-                "lake", "--run-date", LOGICAL_DATE, env=env, watch=_kill_tree_after(delay, killed)
+        # 4. A transform meets another writer of the warehouse.
+        if wanted("transform_meets_writer"):
+            started = time.monotonic()
+            with holding_for_writing(warehouse) as holder:
+                job = transform(timeout=600)
+            lines = job.output.strip().splitlines()
+            said = next((line for line in reversed(lines) if f"PID {holder.pid}" in line), "")
+            problem = job.problem("transform") if job.outlived or job.code is None else ""
+            if not problem and job.code == 0:
+                problem = "the transform ran while another process held the warehouse"
+            elif not problem and not said:
+                problem = f"no line names the holder (PID {holder.pid}): {job.output[-200:]}"
+            record(
+                Outcome(
+                    "transform_meets_writer",
+                    "FAILED" if problem else "failed-loud",
+                    detail=problem or said.strip()[:300],
+                    seconds=time.monotonic() - started,
+                )
             )
-            outputs.append(output)
-            kills += bool(killed)
-            now = lake(data / "lake")
-            problems += [
-                f"{name} after a kill at {delay:.0f}s" for name in _differences(reference_lake, now)
-            ]
-        code, output = _pipeline("lake", "--run-date", LOGICAL_DATE, env=env)
-        outputs.append(output)
-        if code != 0:
-            problems.append(f"the rerun failed: {output[-200:]}")
-        else:
-            problems += [
-                f"{n} after the rerun" for n in _differences(reference_lake, lake(data / "lake"))
-            ]
-        record(
-            Outcome(
-                "kill9_lake_publish",
-                "FAILED" if problems else "survived",
-                detail="; ".join(problems[:3])
-                or f"{kills} of 2 runs killed; every current version whole, rerun identical",
-                seconds=time.monotonic() - started,
-            )
-        )
 
-        # 4. Secrets, 5. loopback.
+        # 5. kill -9 of the lake's Spark job at two points.
+        if wanted("kill9_lake_publish"):
+            started = time.monotonic()
+            problems = []
+            kills = 0
+            for delay in (rng.uniform(5, 20), rng.uniform(20, 45)):
+                killed = []
+                job = _pipeline(
+                    "lake", "--run-date", LOGICAL_DATE, env=env, watch=_kill_after(delay, killed)
+                )
+                outputs.append(job.output)
+                kills += bool(killed)
+                if job.outlived:
+                    problems.append(job.problem("lake"))
+                now = lake(data / "lake")
+                problems += [
+                    f"{name} after a kill at {delay:.0f}s"
+                    for name in _differences(reference_lake, now)
+                ]
+            job = _pipeline("lake", "--run-date", LOGICAL_DATE, env=env)
+            outputs.append(job.output)
+            if job.problem("lake"):
+                problems.append(f"the rerun: {job.problem('lake')}")
+            else:
+                problems += [
+                    f"{n} after the rerun"
+                    for n in _differences(reference_lake, lake(data / "lake"))
+                ]
+            record(
+                Outcome(
+                    "kill9_lake_publish",
+                    "FAILED" if problems else "survived",
+                    detail="; ".join(problems[:3])
+                    or f"{kills} of 2 runs killed; every current version whole, rerun identical",
+                    seconds=time.monotonic() - started,
+                )
+            )
+
+        # Secrets, loopback.
         found = secrets.find_secrets([data], outputs, ALL_SECRETS)
         record(
             Outcome(

@@ -88,8 +88,23 @@ CRASH_SCENARIOS = {
 
 PIPELINE_SCENARIOS = {
     "airflow_same_date_twice": "the same Airflow logical date run twice: identical marts and lake",
-    "kill9_dbt": "kill -9 of dbt build: the previous marts intact and readable",
+    "kill9_dbt": "kill -9 of the transform job mid-dbt: old marts intact, the next run proceeds",
+    "kill9_transform_cli": "kill -9 of `pipeline transform` alone: its dbt goes with it",
+    "transform_meets_writer": "a transform meets another writer: one line names its PID, no wait",
     "kill9_lake_publish": "kill -9 of the Spark lake job: the previous lake version intact",
     "secrets_everywhere": "every secret searched for in every output of the pipeline runs",
-    "loopback_only": "every server started listens on 127.0.0.1 only",
+    "loopback_only_pipeline": "every server the pipeline starts listens on loopback only",
 }
+
+CHECKS = {
+    "loopback_only": "the mock server listens on loopback only",
+    "secrets_in_outputs": "no secret in any log line, error, warehouse or state file",
+}
+
+
+def promise(name: str) -> str:
+    """What a scenario promises, in one line (the table shows it)."""
+    for scenario in API_SCENARIOS:
+        if scenario.name == name:
+            return scenario.what
+    return {**CRASH_SCENARIOS, **PIPELINE_SCENARIOS, **CHECKS}.get(name, "")

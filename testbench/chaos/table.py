@@ -1,11 +1,19 @@
-"""The closing table: scenarios tried, survived, failed loud, records lost, duplicates, secrets."""
+"""The closing tables: per seed, scenarios tried, survived, failed loud, records lost, duplicates,
+secrets; over every seed of a run, the total; and the same in Markdown for docs/reliability.md."""
 
 from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from testbench.chaos.runner import Outcome
+from testbench.chaos.scenarios import promise
+
+COUNTS = ("tried", "survived", "failed_loud", "failed", "lost", "duplicates", "secrets")
+HEADERS = ("tried", "survived", "failed-loud", "FAILED", "records lost", "duplicates", "secrets")
 
 
 def totals(outcomes: list[Outcome]) -> dict[str, int]:
@@ -20,16 +28,19 @@ def totals(outcomes: list[Outcome]) -> dict[str, int]:
     }
 
 
-def render(outcomes: list[Outcome], console: Console | None = None) -> dict[str, int]:
-    """Print one row per scenario, then the totals; return the totals."""
+def render(
+    outcomes: list[Outcome], console: Console | None = None, title: str = "Chaos scenarios"
+) -> dict[str, int]:
+    """Print one row per scenario (with what it promises), then the totals; return the totals."""
     console = console or Console()
-    rows = Table(title="Chaos scenarios", show_lines=False)
-    for column in ("scenario", "outcome", "lost", "dups", "secrets", "s", "detail"):
+    rows = Table(title=title, show_lines=False)
+    for column in ("scenario", "promise", "outcome", "lost", "dups", "secrets", "s", "detail"):
         rows.add_column(column, overflow="fold")
     style = {"survived": "green", "failed-loud": "yellow"}
     for o in outcomes:
         rows.add_row(
             o.name,
+            promise(o.name),
             f"[{style.get(o.status, 'bold red')}]{o.status}[/]",
             str(o.lost),
             str(o.duplicates),
@@ -58,3 +69,66 @@ def render(outcomes: list[Outcome], console: Console | None = None) -> dict[str,
     )
     console.print(summary)
     return total
+
+
+def render_total(runs: dict[int, tuple[list[Outcome], float]], console: Console) -> dict[str, int]:
+    """One row per seed (its counts and minutes), then the total of the run; return the total."""
+    total = Table(title=f"Total over {len(runs)} seed(s)")
+    for column in ("seed", *HEADERS, "minutes"):
+        total.add_column(column, justify="right")
+    every: list[Outcome] = []
+    for seed, (outcomes, seconds) in runs.items():
+        counts = totals(outcomes)
+        total.add_row(str(seed), *(str(counts[k]) for k in COUNTS), f"{seconds / 60:.1f}")
+        every += outcomes
+    counts = totals(every)
+    minutes = sum(seconds for _, seconds in runs.values()) / 60
+    total.add_row("total", *(f"[bold]{counts[k]}[/]" for k in COUNTS), f"{minutes:.1f}")
+    console.print(total)
+    return counts
+
+
+DOCS_BEGIN = "<!-- chaos:begin (written by python -m testbench.chaos) -->"
+DOCS_END = "<!-- chaos:end -->"
+
+
+def markdown(
+    runs: dict[int, tuple[list[Outcome], float]], command: str, when: str, wall_seconds: float
+) -> str:
+    """The run in Markdown: the total per seed, then each scenario's outcomes over the seeds."""
+    every = [outcome for outcomes, _ in runs.values() for outcome in outcomes]
+    counts = totals(every)
+    wall = wall_seconds / 60
+    lines = [
+        f"Last full run: {command}, {when}, {len(runs)} seed(s) in {wall:.1f} min.",
+        "",
+        f"| seed | {' | '.join(HEADERS)} | minutes |",
+        "|" + "---:|" * (len(HEADERS) + 2),
+    ]
+    for seed, (outcomes, seconds) in runs.items():
+        seed_counts = totals(outcomes)
+        row = " | ".join(str(seed_counts[k]) for k in COUNTS)
+        lines.append(f"| {seed} | {row} | {seconds / 60:.1f} |")
+    lines.append(f"| **total** | {' | '.join(f'**{counts[k]}**' for k in COUNTS)} | {wall:.1f} |")
+    lines += ["", "| scenario | promise | outcomes over the seeds |", "|---|---|---|"]
+    names = list(dict.fromkeys(outcome.name for outcome in every))
+    for name in names:
+        tally = Counter(outcome.status for outcome in every if outcome.name == name)
+        said = ", ".join(f"{status} ×{n}" for status, n in sorted(tally.items()))
+        lines.append(f"| `{name}` | {promise(name)} | {said} |")
+    failed = [(seed, o) for seed, (outs, _) in runs.items() for o in outs if not o.ok]
+    if failed:
+        lines += ["", "FAILED:", ""]
+        lines += [f"- seed {seed}, `{o.name}`: {o.detail}" for seed, o in failed]
+    return "\n".join(lines) + "\n"
+
+
+def write_docs(docs: Path, text: str) -> None:
+    """Replace the generated block of docs/reliability.md (the text around it is kept)."""
+    block = f"{DOCS_BEGIN}\n{text}{DOCS_END}"
+    page = docs.read_text() if docs.exists() else f"# Reliability\n\n{DOCS_BEGIN}\n{DOCS_END}\n"
+    if DOCS_BEGIN not in page:
+        page += f"\n{DOCS_BEGIN}\n{DOCS_END}\n"
+    head, _, rest = page.partition(DOCS_BEGIN)
+    _, _, tail = rest.partition(DOCS_END)
+    docs.write_text(head + block + tail)
