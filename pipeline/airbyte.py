@@ -19,9 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 from collections import Counter
@@ -33,6 +31,8 @@ from typing import Any
 
 import orjson
 from connector_kit.protocol_lines import OTHER_LINE, RECORD_STREAMS
+
+from pipeline.executables import NotInstalledError, console_script
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +54,10 @@ class SyncResult:
 
 def connector_command(name: str) -> list[str]:
     """The command line of a connector installed as a console script in this environment."""
-    beside_python = Path(sys.executable).with_name(name)
-    found = str(beside_python) if beside_python.exists() else shutil.which(name)
-    if not found:
-        raise SyncError(f"connector {name!r} is not installed (run `make install`)")
-    return [found]
+    try:
+        return [console_script(name)]
+    except NotInstalledError:
+        raise SyncError(f"connector {name!r} is not installed (run `make install`)") from None
 
 
 @contextmanager
