@@ -1,31 +1,7 @@
 """Inline JSON schemas of the HubSpot streams whose fields are fixed (CRM objects build theirs
 from the property catalog, see ``streams.CrmObjects``)."""
 
-from typing import Any
-
-Schema = dict[str, Any]
-
-STRING: Schema = {"type": ["null", "string"]}
-INTEGER: Schema = {"type": ["null", "integer"]}
-BOOLEAN: Schema = {"type": ["null", "boolean"]}
-DATE_TIME: Schema = {
-    "type": ["null", "string"],
-    "format": "date-time",
-    "airbyte_type": "timestamp_with_timezone",
-}
-OBJECT: Schema = {"type": ["null", "object"]}
-ARRAY: Schema = {"type": ["null", "array"]}
-ID_LIST: Schema = {"type": ["null", "array"], "items": {"type": "string"}}
-
-
-def object_schema(properties: dict[str, Schema]) -> Schema:
-    return {
-        "$schema": "http://json-schema.org/draft-07/schema#",
-        "type": "object",
-        "additionalProperties": True,
-        "properties": properties,
-    }
-
+from connector_kit.schemas import ARRAY, BOOLEAN, DATE_TIME, INTEGER, OBJECT, STRING, object_schema
 
 OWNERS = object_schema(
     {

@@ -15,6 +15,7 @@ import requests
 from airbyte_cdk.sources.streams.core import StreamData
 from connector_kit.http import REQUEST_TIMEOUT, ApiStream, parse_page
 from connector_kit.incremental import IncrementalApiStream
+from connector_kit.schemas import BOOLEAN, DATE_TIME, ID_LIST, STRING, object_schema
 from requests.auth import AuthBase
 
 from source_hubspot import schemas
@@ -140,14 +141,14 @@ class CrmObjects(HubspotStream, IncrementalApiStream):
     def json_schema(self) -> Mapping[str, Any]:
         """Built from the property catalog, once."""
         properties: dict[str, Any] = {
-            "id": schemas.STRING,
-            "createdAt": schemas.DATE_TIME,
-            "updatedAt": schemas.DATE_TIME,
-            "archived": schemas.BOOLEAN,
+            "id": STRING,
+            "createdAt": DATE_TIME,
+            "updatedAt": DATE_TIME,
+            "archived": BOOLEAN,
         }
-        properties.update({f"properties_{name}": schemas.STRING for name in self.property_names})
-        properties.update({kind: schemas.ID_LIST for kind in self.associations})
-        return schemas.object_schema(properties)
+        properties.update({f"properties_{name}": STRING for name in self.property_names})
+        properties.update({kind: ID_LIST for kind in self.associations})
+        return object_schema(properties)
 
     def request_params(
         self,

@@ -5,37 +5,9 @@ timestamp, which the streams turn into null (a "" is not a date-time). Nested ob
 objects (JSON columns).
 """
 
-from typing import Any
+from connector_kit.schemas import ARRAY, BOOLEAN, DATE_TIME, INTEGER, OBJECT, STRING, object_schema
 
-Schema = dict[str, Any]
-
-STRING: Schema = {"type": ["null", "string"]}
-INTEGER: Schema = {"type": ["null", "integer"]}
-BOOLEAN: Schema = {"type": ["null", "boolean"]}
-DATE_TIME: Schema = {
-    "type": ["null", "string"],
-    "format": "date-time",
-    "airbyte_type": "timestamp_with_timezone",
-}
-OBJECT: Schema = {"type": ["null", "object"]}
-ARRAY: Schema = {"type": ["null", "array"]}
-
-
-def date_time_fields(schema: Schema) -> tuple[str, ...]:
-    """The top-level date-time fields, where MailChimp's "" must become null to fit the schema."""
-    return tuple(name for name, field in schema["properties"].items() if field is DATE_TIME)
-
-
-def _schema(properties: dict[str, Schema]) -> Schema:
-    return {
-        "$schema": "http://json-schema.org/draft-07/schema#",
-        "type": "object",
-        "additionalProperties": True,
-        "properties": properties,
-    }
-
-
-LISTS = _schema(
+LISTS = object_schema(
     {
         "id": STRING,
         "web_id": INTEGER,
@@ -50,7 +22,7 @@ LISTS = _schema(
     }
 )
 
-LIST_MEMBERS = _schema(
+LIST_MEMBERS = object_schema(
     {
         "id": STRING,
         "email_address": STRING,
@@ -77,7 +49,7 @@ LIST_MEMBERS = _schema(
     }
 )
 
-CAMPAIGNS = _schema(
+CAMPAIGNS = object_schema(
     {
         "id": STRING,
         "web_id": INTEGER,
@@ -95,7 +67,7 @@ CAMPAIGNS = _schema(
     }
 )
 
-EMAIL_ACTIVITY = _schema(
+EMAIL_ACTIVITY = object_schema(
     {
         "campaign_id": STRING,
         "list_id": STRING,
@@ -110,7 +82,7 @@ EMAIL_ACTIVITY = _schema(
     }
 )
 
-REPORTS = _schema(
+REPORTS = object_schema(
     {
         "id": STRING,
         "campaign_title": STRING,
@@ -134,7 +106,7 @@ REPORTS = _schema(
     }
 )
 
-UNSUBSCRIBES = _schema(
+UNSUBSCRIBES = object_schema(
     {
         "email_id": STRING,
         "email_address": STRING,
@@ -148,7 +120,7 @@ UNSUBSCRIBES = _schema(
     }
 )
 
-SEGMENTS = _schema(
+SEGMENTS = object_schema(
     {
         "id": INTEGER,
         "name": STRING,
@@ -161,4 +133,4 @@ SEGMENTS = _schema(
     }
 )
 
-TAGS = _schema({"id": INTEGER, "name": STRING, "list_id": STRING})
+TAGS = object_schema({"id": INTEGER, "name": STRING, "list_id": STRING})

@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 from connector_kit.http import ApiStream, parse_page
 from connector_kit.incremental import IncrementalApiStream
+from connector_kit.schemas import date_time_fields
 from requests.auth import AuthBase
 
 from source_mailchimp import schemas
@@ -63,7 +64,7 @@ class MailchimpStream(ApiStream):
     @cached_property
     def _empty_when_unset(self) -> tuple[str, ...]:
         """Date-time fields MailChimp sends as "" when unset (``send_time`` of a draft)."""
-        return schemas.date_time_fields(self.json_schema)
+        return date_time_fields(self.json_schema)
 
     def next_page_token(self, response: requests.Response) -> Mapping[str, Any] | None:
         """Next offset, or None after a short page or once ``offset >= total_items``."""
