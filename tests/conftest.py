@@ -1,34 +1,39 @@
-"""Shared fixtures.
+"""Shared fixtures, and the tier of every test module.
 
 ``mock_api`` runs the real ``mock-apis`` console script, as the pipeline does, on a free loopback
-port with a small world and test-only credentials, so that a test can also check that no credential
-leaks anywhere.
+port (testbench/support.py starts it) with a small world and test-only credentials, so that a test
+can also check that no credential leaks anywhere.
+
+The suite runs in three tiers, each a pytest marker given here, by module, in ``TIERS`` (a test may
+carry another tier's marker itself, which then wins):
+
+* ``fast``: pure functions, the mock's endpoints, the connectors against the mock or recorded
+  answers, one-process checks of layout and configuration; the whole tier in under 90 s
+  (``make test-fast``), to run after every change;
+* ``integration``: real parts working together, each start costing seconds: connector processes
+  piped into DuckDB, dbt builds, Spark jobs, Great Expectations, the CLI, the Airflow DAG;
+* ``e2e``: the whole pipeline through Airflow, the playbook as written, the benchmark's and the
+  chaos suite's small runs: minutes each.
+
+``make test`` runs them all (``make test-integration``, ``make test-e2e`` one tier each).
 """
 
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
 import requests
 
-from pipeline.services import stop_process
+from testbench.support import running_mock_apis
 
 MOCK_SEED = 7
 MOCK_SCALE = 300
 # Deliberately unlike the development defaults: a test that finds them in some output found a leak.
 TEST_MAILCHIMP_API_KEY = "testonly5e3c9a7f0b1d2e4f6a8c0e1f2a3b4c5d-us6"
 TEST_HUBSPOT_TOKEN = "pat-na1-testonly-5e3c-9a7f-0b1d-2e4f6a8c0e1f"
-STARTUP_TIMEOUT_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -78,67 +83,15 @@ class MockApi:
         return response.json()
 
 
-def _mock_apis_command() -> str:
-    """The console script of this environment (beside the interpreter), else the one on PATH."""
-    beside_python = Path(sys.executable).parent / "mock-apis"
-    if beside_python.exists():
-        return str(beside_python)
-    found = shutil.which("mock-apis")
-    if found is None:
-        raise RuntimeError("the mock-apis console script is not installed (run `uv sync`)")
-    return found
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_until_healthy(url: str, process: subprocess.Popen, log: IO[bytes]) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            log.seek(0)
-            output = log.read().decode(errors="replace")
-            raise RuntimeError(f"mock-apis exited with code {process.returncode}:\n{output}")
-        try:
-            if requests.get(f"{url}/_mock/health", timeout=(1, 5)).ok:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"mock-apis did not become healthy within {STARTUP_TIMEOUT_SECONDS} s")
-
-
 @contextmanager
 def running_mock_api(
     seed: int = MOCK_SEED, scale: int = MOCK_SCALE, *options: str
 ) -> Iterator[MockApi]:
     """A private ``mock-apis serve`` with extra command-line ``options``, stopped on exit."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "MOCK_MAILCHIMP_API_KEY": TEST_MAILCHIMP_API_KEY,
-        "MOCK_HUBSPOT_TOKEN": TEST_HUBSPOT_TOKEN,
-    }
-    command = [_mock_apis_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--seed", str(seed), "--scale", str(scale), *options]
-    url = f"http://127.0.0.1:{port}"
-    # The server's output goes to a file, shown if it fails to start.
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            _wait_until_healthy(url, process, log)
-            yield MockApi(
-                url=url,
-                mailchimp_api_key=TEST_MAILCHIMP_API_KEY,
-                hubspot_token=TEST_HUBSPOT_TOKEN,
-                seed=seed,
-                scale=scale,
-            )
-        finally:
-            stop_process(process)
+    credentials = (TEST_MAILCHIMP_API_KEY, TEST_HUBSPOT_TOKEN)
+    world = ("--seed", str(seed), "--scale", str(scale))
+    with running_mock_apis(*world, *options, credentials=credentials) as (url, _):
+        yield MockApi(url, *credentials, seed=seed, scale=scale)
 
 
 # The shared server answers many test files at once, so its HubSpot budgets are wider than
@@ -161,3 +114,73 @@ def mock_api() -> Iterator[MockApi]:
 def mock_api_server() -> Callable[..., AbstractContextManager[MockApi]]:
     """A private server: ``with mock_api_server(seed, scale, "--dirty-rate", "0") as api``."""
     return running_mock_api
+
+
+# The tier of each module (tests/<module>.py), or of one test ("<module>::<test>") where it differs
+# from its module's. A module missing here is "integration": never in the fast tier by accident,
+# never left out of `make test`.
+TIERS = {
+    "fast": (
+        "test_compose",
+        "test_connector_public_api",
+        "test_destination_duckdb",
+        "test_destination_lake",
+        "test_lake_schemas",
+        "test_layout",
+        "test_listeners",
+        "test_mock_apis",
+        "test_mock_clock",
+        "test_mock_dirty",
+        "test_mock_endpoints",
+        "test_mock_faults",
+        "test_mock_limits",
+        "test_mock_scale",
+        "test_orchestrator",
+        "test_secrets",
+        "test_source_hubspot",
+        "test_source_mailchimp",
+    ),
+    "integration": (
+        "test_cli",
+        "test_connector_runtime",
+        "test_connector_standard_suites",
+        "test_dag",
+        "test_dbt_project",
+        "test_destination_duckdb::test_source_mailchimp_piped_into_destination_duckdb",
+        "test_destination_lake::test_source_mailchimp_piped_into_destination_lake",
+        "test_processes",
+        "test_quality",
+        "test_spark_gold",
+        "test_spark_jobs",
+        "test_sqlfluff",
+        "test_sync_incremental",
+    ),
+    "e2e": (
+        "test_bench",
+        "test_chaos",
+        "test_pipeline_end_to_end",
+        "test_playbook",
+    ),
+}
+TIER_OF = {name: tier for tier, names in TIERS.items() for name in names}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by these markers
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if not any(item.get_closest_marker(tier) for tier in TIERS):
+            module = item.module.__name__
+            test = f"{module}::{getattr(item, 'originalname', item.name)}"
+            item.add_marker(TIER_OF.get(test) or TIER_OF.get(module, "integration"))
+    # Alone, the suite runs tier by tier, so that a broken fast test shows first. Spread over
+    # workers (`make test` runs `pytest -n 2`), the longest start first: one worker takes an
+    # end-to-end module while the other goes through the rest. Files keep their order within a tier.
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        order = ("e2e", "integration", "fast")
+    else:
+        order = ("fast", "integration", "e2e")
+    items.sort(key=lambda item: order.index(_tier(item)))
+
+
+def _tier(item: pytest.Item) -> str:
+    return next(tier for tier in TIERS if item.get_closest_marker(tier))

@@ -5,7 +5,9 @@ import subprocess
 
 import pytest
 import requests
-from conftest import TEST_MAILCHIMP_API_KEY, _mock_apis_command
+from conftest import TEST_MAILCHIMP_API_KEY
+
+from pipeline.executables import console_script
 
 AUTH = ("anystring", TEST_MAILCHIMP_API_KEY)
 
@@ -117,7 +119,7 @@ def test_drift_and_bad_records_change_the_answer_not_the_world(server):
 
 
 def test_the_faults_command_sets_a_running_server(server):
-    command = [_mock_apis_command(), "faults", "--url", server.url]
+    command = [console_script("mock-apis"), "faults", "--url", server.url]
     done = subprocess.run([*command, "outage", "--seed", "5"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "faults on: outage" in done.stdout

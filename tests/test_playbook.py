@@ -12,16 +12,14 @@ import os
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 import requests
 
-pytestmark = pytest.mark.slow
+from testbench.support import free_port
 
 PROJECT = Path(__file__).resolve().parent.parent
 PLAYBOOK = PROJECT / "docs" / "playbook.md"
@@ -53,12 +51,6 @@ def parse_playbook(text: str) -> list[Step]:
     return steps
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _assert_in_order(expected: list[str], output: str, title: str) -> None:
     position = 0
     for line in expected:
@@ -84,7 +76,7 @@ def test_the_playbook_parses_into_its_six_steps():
 
 
 def test_the_playbook_runs_as_written(tmp_path):
-    port = str(_free_port())
+    port = str(free_port())
     data = tmp_path / "playbook"
 
     def localize(text: str) -> str:

@@ -10,8 +10,6 @@ These tests move the clock, so they run their own mock server rather than the se
 import logging
 import os
 import signal
-import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -23,18 +21,8 @@ import duckdb
 import orjson
 import psutil
 import pytest
-import requests
 from airbyte_cdk.models.airbyte_protocol_serializers import AirbyteCatalogSerializer
-from conftest import (
-    MOCK_SCALE,
-    MOCK_SEED,
-    TEST_HUBSPOT_TOKEN,
-    TEST_MAILCHIMP_API_KEY,
-    MockApi,
-    _free_port,
-    _mock_apis_command,
-    _wait_until_healthy,
-)
+from conftest import MockApi, running_mock_api
 from source_hubspot import SourceHubspot
 from source_mailchimp import SourceMailchimp
 
@@ -63,29 +51,8 @@ SOURCES = {
 @pytest.fixture(scope="module")
 def clock_mock() -> Iterator[MockApi]:
     """A mock server of its own, whose simulated clock the tests move."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "MOCK_MAILCHIMP_API_KEY": TEST_MAILCHIMP_API_KEY,
-        "MOCK_HUBSPOT_TOKEN": TEST_HUBSPOT_TOKEN,
-    }
-    command = [_mock_apis_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--seed", str(MOCK_SEED), "--scale", str(MOCK_SCALE)]
-    url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            _wait_until_healthy(url, process, log)
-            yield MockApi(url, TEST_MAILCHIMP_API_KEY, TEST_HUBSPOT_TOKEN, MOCK_SEED, MOCK_SCALE)
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
-
-
-def _advance(mock: MockApi, days: int) -> None:
-    requests.post(
-        f"{mock.url}/_mock/advance", params={"days": days}, timeout=(5, 60)
-    ).raise_for_status()
+    with running_mock_api() as api:
+        yield api
 
 
 def _catalog(source: str, mock: MockApi) -> dict[str, Any]:
@@ -164,7 +131,7 @@ def test_killed_resumed_then_incremental_syncs_keep_the_warehouse_equal_to_the_t
     _sync(source, clock_mock, catalog, warehouse, state)
     _assert_warehouse_is_the_truth(source, clock_mock, warehouse)
 
-    _advance(clock_mock, 1)
+    clock_mock.advance(1)
     full_read = _total_records(source, clock_mock)
     incremental = _sync(source, clock_mock, catalog, warehouse, state)
     _assert_warehouse_is_the_truth(source, clock_mock, warehouse)

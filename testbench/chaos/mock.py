@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,7 +11,7 @@ from typing import Any
 
 import requests
 
-from pipeline.services import stop_process
+from testbench.support import running_mock_apis
 
 # Used only by this suite, so that finding one of them in an output is a leak, nothing else.
 MAILCHIMP_API_KEY = "chaossecret0mailchimp7f3a9c1e5b2d4-us6"
@@ -62,48 +57,13 @@ class Mock:
         return response.json()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def console_script(name: str) -> str:
-    beside_python = Path(sys.executable).with_name(name)
-    return str(beside_python) if beside_python.exists() else (shutil.which(name) or name)
-
-
 @contextmanager
 def running_mock(workdir: Path, seed: int, scale: int, dirty_rate: float = 0.02) -> Iterator[Mock]:
     """``mock-apis serve`` on 127.0.0.1 with wide HubSpot budgets (the limits have their own
     tests; here they would only slow every scenario down), stopped on exit."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "MOCK_MAILCHIMP_API_KEY": MAILCHIMP_API_KEY,
-        "MOCK_HUBSPOT_TOKEN": HUBSPOT_TOKEN,
-    }
-    env.pop("MOCK_FAULTS", None)
-    command = [console_script("mock-apis"), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--seed", str(seed), "--scale", str(scale), "--dirty-rate", str(dirty_rate)]
-    command += ["--hubspot-burst", "100000", "--hubspot-search-rate", "1000"]
-    url = f"http://127.0.0.1:{port}"
+    options = ["--seed", str(seed), "--scale", str(scale), "--dirty-rate", str(dirty_rate)]
+    options += ["--hubspot-burst", "100000", "--hubspot-search-rate", "1000"]
     log_path = workdir / "mock-apis.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"mock-apis exited: {log_path.read_text()[-2000:]}")
-            try:
-                if requests.get(f"{url}/_mock/health", timeout=(1, 5)).ok:
-                    break
-            except requests.RequestException:  # not listening yet, or too busy to answer
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("mock-apis did not become healthy within 90 s")
-            time.sleep(0.2)
+    credentials = (MAILCHIMP_API_KEY, HUBSPOT_TOKEN)
+    with running_mock_apis(*options, credentials=credentials, log_path=log_path) as (url, process):
         yield Mock(url, process, log_path)
-    finally:
-        stop_process(process)

@@ -39,11 +39,13 @@ from typing import Any
 import duckdb
 import psutil
 
+from pipeline.executables import console_script
 from testbench.chaos import secrets
-from testbench.chaos.mock import HUBSPOT_TOKEN, MAILCHIMP_API_KEY, console_script, free_port
+from testbench.chaos.mock import HUBSPOT_TOKEN, MAILCHIMP_API_KEY
 from testbench.chaos.runner import Outcome, holding_for_writing
 from testbench.chaos.scenarios import PIPELINE_SCENARIOS
 from testbench.listeners import ListenerWatch
+from testbench.support import free_port
 
 LOGICAL_DATE = "2026-06-01"
 # A hash key of this suite's own: if it shows up in an output, it leaked.
