@@ -8,10 +8,10 @@ UV_VERSION := 0.13.9
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --locked --no-sync
 
-.PHONY: help install run up report test lint format check clean chaos bench
+.PHONY: help install run up report test test-fast test-integration test-e2e lint format check clean chaos bench
 
 help: ## Show the verbs
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(CURDIR)/.tools/bin/uv:
 	@echo "uv not found: installing uv $(UV_VERSION) into .tools/"
@@ -35,8 +35,19 @@ up: install ## Serve the Airflow UI on 127.0.0.1:8080 (scheduler included) with 
 report: install ## Write the HTML report of the latest run (data/reports/)
 	$(RUN) pipeline report
 
-test: install lint ## Run the test suite
-	$(RUN) pytest
+# The tiers are pytest markers given in tests/conftest.py. `make test` runs every tier on two
+# workers (pytest-xdist, whole files per worker): an end-to-end module on one, the rest on the other.
+test: install lint ## Run every test tier, after ruff (under 15 minutes on 2 cores)
+	$(RUN) pytest -n 2 --dist loadfile
+
+test-fast: install ## Only the fast tier: pure functions, mock endpoints, connectors (under 90 s)
+	$(RUN) pytest -m fast
+
+test-integration: install ## Only the integration tier: dbt, Spark, GX, syncs, the CLI, the DAG
+	$(RUN) pytest -m integration
+
+test-e2e: install ## Only the end-to-end tier: Airflow runs, the playbook, bench and chaos smoke
+	$(RUN) pytest -m e2e
 
 lint: install ## ruff (lint and format check)
 	$(RUN) ruff check .
