@@ -55,7 +55,7 @@ class Listener:
 def _describe(process: psutil.Process) -> str:
     try:
         name = process.name()
-        command = " ".join(process.cmdline()[:4])
+        command = " ".join(" ".join(process.cmdline()[:4]).split())  # a set title pads with spaces
     except psutil.Error:
         return "an exited process"
     if not command or command.startswith(name):  # a process that set its title shows it whole
