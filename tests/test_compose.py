@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
+
+from pipeline.executables import console_script
 
 PROJECT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((PROJECT / "docker-compose.yml").read_text())
@@ -52,7 +53,7 @@ def test_commands_run_programs_that_exist(name):
             assert airflow_verb in AIRFLOW_COMMANDS, airflow_verb
         for verb, options in re.findall(r"pipeline ([a-z-]+)((?: --[a-z-]+)*)", script):
             usage = subprocess.run(
-                [str(Path(sys.executable).with_name("pipeline")), verb, "--help"],
+                [console_script("pipeline"), verb, "--help"],
                 capture_output=True,
                 text=True,
             )

@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,10 +19,12 @@ import duckdb
 import pytest
 from dbt_fixtures import email_event_row, subscriber_hash, write_dev_fixture, write_email_events
 
+from pipeline.executables import console_script
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 # The dbt of the environment running the tests (what `uv run dbt` runs), without needing uv on PATH.
-DBT = Path(sys.executable).with_name("dbt")
+DBT = console_script("dbt")
 
 COLUMNS = (
     "campaign_id, recipients, opens, unique_opens, clicks, unique_clicks, bounces, "

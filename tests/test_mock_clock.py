@@ -6,18 +6,17 @@ Advancing is deterministic: the world after ``advance(d)`` is the world served w
 """
 
 import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from conftest import running_mock_api
 
+from pipeline.executables import console_script
 from testbench.mock_apis import hubspot, mailchimp
 from testbench.mock_apis.truth import truth
 from testbench.mock_apis.world import World
-from tests.conftest import running_mock_api
 
 TIMEOUT = (5, 60)
 SEED, SCALE, DAYS = 13, 1000, 20
@@ -124,9 +123,8 @@ def test_changed_records_are_otherwise_identical(advanced):
 def test_cli_advance_calls_the_running_server(advanced):
     """Last in this module: it moves the private server's clock further."""
     api = advanced["api"]
-    command = Path(sys.executable).parent / "mock-apis"
     result = subprocess.run(
-        [str(command), "advance", "--days", "3", "--url", api.url],
+        [console_script("mock-apis"), "advance", "--days", "3", "--url", api.url],
         capture_output=True,
         text=True,
         check=True,

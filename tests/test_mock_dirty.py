@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 import requests
+from conftest import MockApi, running_mock_api
 
 from testbench.mock_apis import dirty
 from testbench.mock_apis.pools import INDUSTRIES
 from testbench.mock_apis.truth import truth
 from testbench.mock_apis.world import World
-from tests.conftest import MockApi, running_mock_api
 
 TIMEOUT = (5, 60)
 SEED, SCALE, RATE = 21, 1000, 0.2

@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from conftest import MockApi, running_mock_api
 
 from testbench.mock_apis.server import MAILCHIMP_MAX_CONNECTIONS
-from tests.conftest import MockApi, running_mock_api
 
 TIMEOUT = (5, 120)
 BURST, SEARCH_RATE = 20, 2

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 import requests
+from conftest import MockApi, running_mock_api
 
 from testbench.mock_apis import layout
 from testbench.mock_apis.world import CONTACT_ID_BASE
-from tests.conftest import MockApi, running_mock_api
 
 TIMEOUT = (5, 120)
 SCALE = 1_000_000

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import orjson
 
+from pipeline.executables import console_script
 from testbench.benchmark.measure import PROJECT_ROOT
 
 PROJECT = Path(__file__).resolve().parent / "pyairbyte"
@@ -44,6 +45,6 @@ def command(base_url: str, apikey: str, workdir: Path) -> list[str]:
     return [
         str(PYTHON),
         str(PROJECT / "run_pyairbyte.py"),
-        *("--executable", str(PROJECT_ROOT / ".venv" / "bin" / "source-mailchimp")),
+        *("--executable", console_script("source-mailchimp")),
         *("--config", str(config), "--cache", str(workdir / "pyairbyte.duckdb")),
     ]
