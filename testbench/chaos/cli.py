@@ -12,12 +12,16 @@ import argparse
 import logging
 import random
 import signal
+import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
 from rich.console import Console
 
 from pipeline.config import PROJECT_ROOT
@@ -54,6 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--workdir", type=Path, help="keep every warehouse and log here")
     parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="seeds run at once, each in a process of its own (its log in the work folder)",
+    )
+    parser.add_argument("--outcomes", type=Path, help=argparse.SUPPRESS)  # a job's results
+    parser.add_argument(
         "--docs",
         type=Path,
         default=PROJECT_ROOT / "docs" / "reliability.md",
@@ -76,15 +87,22 @@ def main(argv: list[str] | None = None) -> int:
     console.print(f"chaos: seeds {','.join(map(str, seeds))}")
     started = time.monotonic()
     runs: dict[int, tuple[list[Outcome], float]] = {}
+    if args.jobs > 1 and len(seeds) > 1:
+        runs = run_seeds_at_once(seeds, args, argv, console)
     for seed in seeds:
+        if seed in runs:
+            continue
         clock = time.monotonic()
         try:
             outcomes = run_seed(seed, args, only, console)
         except Exception as error:  # one seed's crash is a failure of that seed, not the end
             outcomes = [Outcome("suite", "FAILED", detail=f"{type(error).__name__}: {error}")]
-        seconds = time.monotonic() - clock
-        runs[seed] = (outcomes, seconds)
+        runs[seed] = (outcomes, time.monotonic() - clock)
+        if args.outcomes:  # a job of run_seeds_at_once: its parent prints the tables
+            args.outcomes.write_bytes(orjson.dumps([asdict(o) for o in outcomes]))
+            return 0
         table.render(outcomes, console, title=f"Chaos scenarios, seed {seed}")
+    runs = {seed: runs[seed] for seed in seeds}  # in the order given, however they finished
     total = table.render_total(runs, console)
     console.print(
         f"chaos: seeds {','.join(map(str, seeds))} in {(time.monotonic() - started) / 60:.1f} min"
@@ -99,6 +117,57 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"chaos: the total is in {args.docs}")
     failed = total["failed"] or total["lost"] or total["duplicates"] or total["secrets"]
     return 1 if failed else 0
+
+
+def run_seeds_at_once(
+    seeds: list[int], args: argparse.Namespace, argv: list[str] | None, console: Console
+) -> dict[int, tuple[list[Outcome], float]]:
+    """``--jobs N``: each seed in a process of its own (``--seed S``, the same other options),
+    N at a time; the tables are printed here, in the seeds' order. On a busy machine most of a
+    seed's time is waiting (backoffs, timeouts, start-ups), so seeds overlap well."""
+    passed, given = [], list(argv if argv is not None else sys.argv[1:])
+    while given:  # the options that are not the parent's own
+        word = given.pop(0)
+        if word.split("=")[0] in ("--seeds", "--random-seeds", "--seed", "--jobs", "--docs"):
+            if "=" not in word:
+                given.pop(0)  # its value
+            continue
+        passed.append(word)
+    folder = args.workdir or Path(tempfile.mkdtemp(prefix="chaos-jobs-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    waiting, running = list(seeds), {}
+    runs: dict[int, tuple[list[Outcome], float]] = {}
+    try:
+        while waiting or running:
+            while waiting and len(running) < args.jobs:
+                seed = waiting.pop(0)
+                log, outcomes = folder / f"seed-{seed}.log", folder / f"seed-{seed}.json"
+                command = [sys.executable, "-m", "testbench.chaos", "--seed", str(seed)]
+                command += ["--outcomes", str(outcomes), *passed]
+                with log.open("wb") as output:
+                    process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+                running[seed] = (process, time.monotonic(), log, outcomes)
+                console.print(f"chaos: seed {seed} started (log: {log})")
+            for seed, (process, clock, log, outcomes) in list(running.items()):
+                if process.poll() is None:
+                    continue
+                del running[seed]
+                if outcomes.exists():
+                    found = [Outcome(**o) for o in orjson.loads(outcomes.read_bytes())]
+                else:  # the job itself crashed
+                    tail = log.read_text(errors="replace").strip().splitlines()[-1:]
+                    detail = f"the seed's process exited {process.returncode}: {' '.join(tail)}"
+                    found = [Outcome("suite", "FAILED", detail=detail[:300])]
+                runs[seed] = (found, time.monotonic() - clock)
+                console.print(f"chaos: seed {seed} done in {runs[seed][1] / 60:.1f} min")
+            time.sleep(1)  # a poll of the jobs (minutes each)
+    finally:
+        for process, *_ in running.values():  # stopped early: the jobs unwind (SIGTERM)
+            process.terminate()
+            process.wait()
+    for seed in seeds:
+        table.render(runs[seed][0], console, title=f"Chaos scenarios, seed {seed}")
+    return runs
 
 
 def run_seed(
@@ -126,16 +195,23 @@ def run_seed(
             pipeline_part = pool.submit(
                 run_pipeline_scenarios, seed, scale, only, workdir, progress
             )
-        outcomes = run_sync_scenarios(
-            seed,
-            scale,
-            kills,
-            only,
-            workdir,
-            kill_sources=("mailchimp",) if args.small else ("mailchimp", "hubspot"),
-            small=args.small,
-            progress=progress,
-        )
+        try:
+            outcomes = run_sync_scenarios(
+                seed,
+                scale,
+                kills,
+                only,
+                workdir,
+                kill_sources=("mailchimp",) if args.small else ("mailchimp", "hubspot"),
+                small=args.small,
+                progress=progress,
+            )
+        except BaseException:  # stopped, or crashed: the pipeline part stops too
+            if pipeline_part is not None:
+                from testbench.chaos.pipeline_runs import STOPPING
+
+                STOPPING.set()
+            raise
         if pipeline_part is not None:
             try:
                 outcomes += pipeline_part.result()

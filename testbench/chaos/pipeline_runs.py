@@ -82,6 +82,8 @@ def _env(data: Path, seed: int, scale: int) -> dict[str, str]:
 EXIT_WITHIN_SECONDS = 60
 # A pipeline command that takes longer than this is stuck (a full run takes minutes).
 STUCK_AFTER_SECONDS = 1800
+# Set when the suite is stopped (Ctrl-C, SIGTERM): the running job is killed, none starts.
+STOPPING = threading.Event()
 
 
 @dataclass
@@ -123,13 +125,15 @@ def _pipeline(
         )
         watcher = threading.Thread(target=watch, args=(process,), daemon=True) if watch else None
         code: int | None = None
+        deadline = time.monotonic() + timeout
         try:
             if watcher:
                 watcher.start()
-            code = process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill_session(process.pid)
-            process.wait()
+            while code is None and time.monotonic() < deadline:
+                if STOPPING.is_set():
+                    raise RuntimeError("the suite is stopping")
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    code = process.wait(timeout=1)
         finally:
             if code is None:  # stuck, or this suite was stopped: the job goes too
                 _kill_session(process.pid)

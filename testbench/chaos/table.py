@@ -100,7 +100,7 @@ def markdown(
     counts = totals(every)
     wall = wall_seconds / 60
     lines = [
-        f"Last full run: {command}, {when}, {len(runs)} seed(s) in {wall:.1f} min.",
+        f"Last full run: {command}, {when}: {len(runs)} seed(s), {wall:.1f} min wall time.",
         "",
         f"| seed | {' | '.join(HEADERS)} | minutes |",
         "|" + "---:|" * (len(HEADERS) + 2),
@@ -109,7 +109,8 @@ def markdown(
         seed_counts = totals(outcomes)
         row = " | ".join(str(seed_counts[k]) for k in COUNTS)
         lines.append(f"| {seed} | {row} | {seconds / 60:.1f} |")
-    lines.append(f"| **total** | {' | '.join(f'**{counts[k]}**' for k in COUNTS)} | {wall:.1f} |")
+    busy = sum(seconds for _, seconds in runs.values()) / 60
+    lines.append(f"| **total** | {' | '.join(f'**{counts[k]}**' for k in COUNTS)} | {busy:.1f} |")
     lines += ["", "| scenario | promise | outcomes over the seeds |", "|---|---|---|"]
     names = list(dict.fromkeys(outcome.name for outcome in every))
     for name in names:
