@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 from pipeline.config import Settings
+from pipeline.executables import console_script
 
 PROFILE_NAME = "campaign_pipeline"  # dbt_project/profiles.yml
 TARGET_NAME = "dev"
@@ -57,9 +58,7 @@ def manifest_is_current(settings: Settings) -> bool:
 
 def dbt_executable() -> str:
     """The ``dbt`` of this environment (beside the interpreter), not whatever is on PATH."""
-    import sys
-
-    return str(Path(sys.executable).with_name("dbt"))
+    return console_script("dbt")
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:

@@ -21,6 +21,7 @@ import orjson
 import requests
 
 from pipeline.config import Settings
+from pipeline.executables import console_script
 from pipeline.secrets import airflow_passwords_file, secret
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def _health(url: str) -> dict | None:
 def mock_command(settings: Settings, *options: str) -> list[str]:
     """``mock-apis serve`` for this configuration's host, port and world (plus ``options``)."""
     return [
-        str(Path(sys.executable).with_name("mock-apis")),
+        console_script("mock-apis"),
         "serve",
         "--host",
         settings.mock_host,
@@ -151,7 +152,7 @@ def airflow_env(settings: Settings) -> dict[str, str]:
 
 
 def airflow_command(*args: str) -> list[str]:
-    return [str(Path(sys.executable).with_name("airflow")), *args]
+    return [console_script("airflow"), *args]
 
 
 def prepare_dbt_manifest(settings: Settings, force: bool = False) -> bool:

@@ -26,6 +26,7 @@ from typing import Any
 import orjson
 
 from pipeline.config import PROJECT_ROOT, Settings
+from pipeline.executables import console_script
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ def spark_submit_command(settings: Settings, run_date: date) -> list[str]:
     lake at the same path (a shared volume).
     """
     return [
-        str(Path(sys.executable).with_name("spark-submit")),
+        console_script("spark-submit"),
         "--master",
         settings.spark_master,
         "--driver-memory",
