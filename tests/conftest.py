@@ -34,6 +34,7 @@ MOCK_SCALE = 300
 # Deliberately unlike the development defaults: a test that finds them in some output found a leak.
 TEST_MAILCHIMP_API_KEY = "testonly5e3c9a7f0b1d2e4f6a8c0e1f2a3b4c5d-us6"
 TEST_HUBSPOT_TOKEN = "pat-na1-testonly-5e3c-9a7f-0b1d-2e4f6a8c0e1f"
+REQUEST_TIMEOUT = (5, 60)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,44 @@ class MockApi:
     @property
     def hubspot_base_url(self) -> str:
         return self.url
+
+    @property
+    def mailchimp_auth(self) -> tuple[str, str]:
+        """MailChimp's Basic auth: any user name, the API key as the password."""
+        return ("anystring", self.mailchimp_api_key)
+
+    @property
+    def hubspot_headers(self) -> dict[str, str]:
+        """HubSpot's private-app auth: the token as a Bearer."""
+        return {"Authorization": f"Bearer {self.hubspot_token}"}
+
+    def mailchimp(self, path: str, expect: int = 200, **params: Any) -> Any:
+        """GET ``/3.0<path>`` as a MailChimp client would; the JSON body, once the status is
+        ``expect``."""
+        return _json(
+            requests.get(
+                f"{self.mailchimp_base_url}{path}",
+                params=params,
+                auth=self.mailchimp_auth,
+                timeout=REQUEST_TIMEOUT,
+            ),
+            expect,
+        )
+
+    def hubspot(self, path: str, body: Any = None, expect: int = 200, **params: Any) -> Any:
+        """GET ``<path>`` (POST ``body`` when there is one) as a HubSpot client would; the JSON
+        body, once the status is ``expect``."""
+        return _json(
+            requests.request(
+                "GET" if body is None else "POST",
+                f"{self.hubspot_base_url}{path}",
+                params=params,
+                json=body,
+                headers=self.hubspot_headers,
+                timeout=REQUEST_TIMEOUT,
+            ),
+            expect,
+        )
 
     def truth(self, keys: bool = False, attribution_window_days: int = 30) -> dict[str, Any]:
         """The ground truth of the served world (``keys=True`` adds every stream's primary keys)."""
@@ -81,6 +120,11 @@ class MockApi:
         )
         response.raise_for_status()
         return response.json()
+
+
+def _json(response: requests.Response, expect: int) -> Any:
+    assert response.status_code == expect, f"{response.url}: {response.status_code} {response.text}"
+    return response.json()
 
 
 @contextmanager

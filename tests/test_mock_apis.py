@@ -26,34 +26,12 @@ def session() -> requests.Session:
         yield http
 
 
-def mailchimp_get(mock_api, session, path: str, **params: Any) -> dict[str, Any]:
-    response = session.get(
-        f"{mock_api.mailchimp_base_url}{path}",
-        params=params,
-        auth=("anystring", mock_api.mailchimp_api_key),
-        timeout=TIMEOUT,
-    )
-    response.raise_for_status()
-    return response.json()
-
-
-def hubspot_get(mock_api, session, path: str, **params: Any) -> dict[str, Any]:
-    response = session.get(
-        f"{mock_api.hubspot_base_url}{path}",
-        params=params,
-        headers={"Authorization": f"Bearer {mock_api.hubspot_token}"},
-        timeout=TIMEOUT,
-    )
-    response.raise_for_status()
-    return response.json()
-
-
 def walk_mailchimp(mock_api, session, path: str, key: str, count: int, **params: Any) -> list:
     """Every record of a MailChimp collection, page by page, as a client pages it."""
     records: list = []
     offset, total = 0, None
     while total is None or offset < total:
-        page = mailchimp_get(mock_api, session, path, count=count, offset=offset, **params)
+        page = mock_api.mailchimp(path, count=count, offset=offset, **params)
         assert total in (None, page["total_items"]), "total_items must not move while paging"
         total = page["total_items"]
         assert len(page[key]) == min(count, total - offset)
@@ -67,9 +45,7 @@ def walk_hubspot(mock_api, session, object_type: str, **params: Any) -> list:
     records: list = []
     after = None
     while True:
-        page = hubspot_get(
-            mock_api, session, f"/crm/v3/objects/{object_type}", limit=7, after=after, **params
-        )
+        page = mock_api.hubspot(f"/crm/v3/objects/{object_type}", limit=7, after=after, **params)
         records += page["results"]
         if "paging" not in page:
             return records
@@ -144,7 +120,7 @@ def test_mailchimp_rejects_a_missing_or_wrong_key(mock_api, session):
         body = response.json()
         assert body["title"] == title and body["status"] == 401
         assert set(body) == {"type", "title", "status", "detail", "instance"}
-    ping = mailchimp_get(mock_api, session, "/ping")
+    ping = mock_api.mailchimp("/ping")
     assert ping == {"health_status": "Everything's Chimpy!"}
 
 
@@ -161,14 +137,14 @@ def test_hubspot_rejects_a_missing_or_wrong_token(mock_api, session):
 def test_unknown_resources_are_404_in_each_api_style(mock_api, session):
     response = session.get(
         f"{mock_api.mailchimp_base_url}/lists/0000000000/members",
-        auth=("anystring", mock_api.mailchimp_api_key),
+        auth=mock_api.mailchimp_auth,
         timeout=TIMEOUT,
     )
     assert response.status_code == 404
     assert response.json()["title"] == "Resource Not Found"
     response = session.get(
         f"{mock_api.hubspot_base_url}/crm/v3/objects/deals/1",
-        headers={"Authorization": f"Bearer {mock_api.hubspot_token}"},
+        headers=mock_api.hubspot_headers,
         timeout=TIMEOUT,
     )
     assert response.status_code == 404
@@ -179,7 +155,7 @@ def test_mailchimp_rejects_pages_above_its_maximum(mock_api, session):
     response = session.get(
         f"{mock_api.mailchimp_base_url}/lists",
         params={"count": 1001},
-        auth=("anystring", mock_api.mailchimp_api_key),
+        auth=mock_api.mailchimp_auth,
         timeout=TIMEOUT,
     )
     assert response.status_code == 400
@@ -289,17 +265,15 @@ def test_systems_overlap_by_about_60_percent_with_messy_emails(served, expected)
 
 def test_properties_endpoint_lists_every_property_objects_carry(mock_api, session):
     for object_type in HUBSPOT_TYPES:
-        catalog = hubspot_get(mock_api, session, f"/crm/v3/properties/{object_type}")["results"]
+        catalog = mock_api.hubspot(f"/crm/v3/properties/{object_type}")["results"]
         names = {definition["name"] for definition in catalog}
         assert all(definition["type"] and definition["fieldType"] for definition in catalog)
-        everything = hubspot_get(
-            mock_api,
-            session,
+        everything = mock_api.hubspot(
             f"/crm/v3/objects/{object_type}",
             limit=100,
             properties=",".join(sorted(names)) + ",not_a_property",
         )["results"]
-        defaults = hubspot_get(mock_api, session, f"/crm/v3/objects/{object_type}", limit=100)
+        defaults = mock_api.hubspot(f"/crm/v3/objects/{object_type}", limit=100)
         assert everything
         for item in everything:
             assert set(item["properties"]) == names, object_type
@@ -374,21 +348,17 @@ def test_member_filters_agree_with_the_full_walk(mock_api, session, served):
         for member in members
         if member["status"] == "subscribed" and member["last_changed"] >= since
     ]
-    slim = mailchimp_get(
-        mock_api, session, path, count=3, fields="members.email_address,total_items"
-    )
+    slim = mock_api.mailchimp(path, count=3, fields="members.email_address,total_items")
     assert set(slim) == {"members", "total_items"}
     assert all(set(member) == {"email_address"} for member in slim["members"])
-    lean = mailchimp_get(mock_api, session, path, count=3, exclude_fields="members.merge_fields")
+    lean = mock_api.mailchimp(path, count=3, exclude_fields="members.merge_fields")
     assert all("merge_fields" not in member for member in lean["members"])
 
 
 def test_campaign_fields_can_leave_out_the_costly_report(mock_api, session):
-    page = mailchimp_get(
-        mock_api, session, "/campaigns", count=5, exclude_fields="campaigns.report_summary"
-    )
+    page = mock_api.mailchimp("/campaigns", count=5, exclude_fields="campaigns.report_summary")
     assert page["campaigns"] and all("report_summary" not in c for c in page["campaigns"])
-    only_ids = mailchimp_get(mock_api, session, "/campaigns", count=5, fields="campaigns.id")
+    only_ids = mock_api.mailchimp("/campaigns", count=5, fields="campaigns.id")
     assert all(set(campaign) == {"id"} for campaign in only_ids["campaigns"])
 
 

@@ -51,7 +51,7 @@ def advanced() -> Iterator[dict[str, Any]]:
         before = api.truth(keys=True)
         clock = api.advance(DAYS)
         after = api.truth(keys=True)
-        auth = ("anystring", api.mailchimp_api_key)
+        auth = api.mailchimp_auth
         since = before["now"]
         changed_members = {
             (member["id"], item_id): member["last_changed"]

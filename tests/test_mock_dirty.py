@@ -32,15 +32,13 @@ def api() -> Iterator[MockApi]:
 
 @pytest.fixture(scope="module")
 def served(api) -> dict[str, list[dict[str, Any]]]:
-    auth = ("anystring", api.mailchimp_api_key)
-
     def mailchimp(path: str, key: str) -> list[dict[str, Any]]:
         records: list[dict[str, Any]] = []
         while True:
             page = requests.get(
                 f"{api.mailchimp_base_url}{path}",
                 params={"count": 1000, "offset": len(records)},
-                auth=auth,
+                auth=api.mailchimp_auth,
                 timeout=TIMEOUT,
             ).json()
             records += page[key]
@@ -53,7 +51,7 @@ def served(api) -> dict[str, list[dict[str, Any]]]:
             page = requests.get(
                 f"{api.hubspot_base_url}/crm/v3/objects/{object_type}",
                 params={"limit": 100, "after": after, "properties": properties},
-                headers={"Authorization": f"Bearer {api.hubspot_token}"},
+                headers=api.hubspot_headers,
                 timeout=TIMEOUT,
             ).json()
             records += [record["properties"] | {"id": record["id"]} for record in page["results"]]

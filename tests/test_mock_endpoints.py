@@ -24,35 +24,13 @@ def http() -> requests.Session:
 
 
 @pytest.fixture(scope="module")
-def mailchimp(mock_api, http):
-    def get(path: str, expect: int = 200, **params: Any) -> dict[str, Any]:
-        response = http.get(
-            f"{mock_api.mailchimp_base_url}{path}",
-            params=params,
-            auth=("anystring", mock_api.mailchimp_api_key),
-            timeout=TIMEOUT,
-        )
-        assert response.status_code == expect, response.text
-        return response.json()
-
-    return get
+def mailchimp(mock_api):
+    return mock_api.mailchimp
 
 
 @pytest.fixture(scope="module")
-def hubspot_api(mock_api, http):
-    def call(path: str, body: dict[str, Any] | None = None, expect: int = 200, **params: Any):
-        response = http.request(
-            "POST" if body is not None else "GET",
-            f"{mock_api.hubspot_base_url}{path}",
-            params=params,
-            json=body,
-            headers={"Authorization": f"Bearer {mock_api.hubspot_token}"},
-            timeout=TIMEOUT,
-        )
-        assert response.status_code == expect, response.text
-        return response.json()
-
-    return call
+def hubspot_api(mock_api):
+    return mock_api.hubspot
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +136,7 @@ def test_field_selection_works_on_every_collection(mailchimp, truth):
 def test_unknown_report_is_an_rfc7807_404(mock_api, http):
     response = http.get(
         f"{mock_api.mailchimp_base_url}/reports/nope/unsubscribed",
-        auth=("anystring", mock_api.mailchimp_api_key),
+        auth=mock_api.mailchimp_auth,
         timeout=TIMEOUT,
     )
     assert response.status_code == 404

@@ -29,7 +29,7 @@ def hubspot_request(api: MockApi, path: str, body: dict | None = None) -> reques
         "POST" if body is not None else "GET",
         f"{api.hubspot_base_url}{path}",
         json=body,
-        headers={"Authorization": f"Bearer {api.hubspot_token}"},
+        headers=api.hubspot_headers,
         timeout=TIMEOUT,
     )
 
@@ -75,7 +75,7 @@ def test_hubspot_counts_down_its_ten_second_budget_then_answers_429(api):
 
 def mailchimp_burst(api: MockApi, parallel: int) -> list[requests.Response]:
     """``parallel`` slow MailChimp requests (pages of 1,000 members) released at once."""
-    auth = ("anystring", api.mailchimp_api_key)
+    auth = api.mailchimp_auth
     lists = requests.get(f"{api.mailchimp_base_url}/lists", auth=auth, timeout=TIMEOUT).json()
     list_id = lists["lists"][0]["id"]
     barrier = threading.Barrier(parallel)

@@ -5,7 +5,6 @@ No timing asserts: the test is that these requests complete and agree with each 
 """
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import requests
@@ -24,46 +23,35 @@ def api() -> Iterator[MockApi]:
         yield server
 
 
-def mailchimp(api: MockApi, path: str, **params: Any) -> dict[str, Any]:
-    response = requests.get(
-        f"{api.mailchimp_base_url}{path}",
-        params=params,
-        auth=("anystring", api.mailchimp_api_key),
-        timeout=TIMEOUT,
-    )
-    response.raise_for_status()
-    return response.json()
-
-
 def test_the_last_page_of_a_large_audience(api):
-    list_id = mailchimp(api, "/lists", fields="lists.id")["lists"][-1]["id"]
-    total = mailchimp(api, f"/lists/{list_id}/members", count=1, fields="total_items")
+    list_id = api.mailchimp("/lists", fields="lists.id")["lists"][-1]["id"]
+    total = api.mailchimp(f"/lists/{list_id}/members", count=1, fields="total_items")
     assert total["total_items"] > 250_000
-    page = mailchimp(
-        api, f"/lists/{list_id}/members", count=1000, offset=total["total_items"] - 1000
+    page = api.mailchimp(
+        f"/lists/{list_id}/members", count=1000, offset=total["total_items"] - 1000
     )
     assert len(page["members"]) == 1000
     assert page["members"][-1]["timestamp_opt"] < "2026-06-01"
 
 
 def test_the_last_page_of_the_largest_campaigns_activity(api):
-    campaigns = mailchimp(
-        api, "/campaigns", status="sent", count=1000, exclude_fields="campaigns.report_summary"
+    campaigns = api.mailchimp(
+        "/campaigns", status="sent", count=1000, exclude_fields="campaigns.report_summary"
     )["campaigns"]
     largest = max(campaigns, key=lambda campaign: campaign["emails_sent"])
     assert largest["emails_sent"] > 200_000
     path = f"/reports/{largest['id']}/email-activity"
-    page = mailchimp(api, path, count=1000, offset=largest["emails_sent"] - 1000)
+    page = api.mailchimp(path, count=1000, offset=largest["emails_sent"] - 1000)
     assert len(page["emails"]) == 1000 and page["total_items"] == largest["emails_sent"]
 
 
 def test_a_report_summary_is_computed_for_its_campaign_only(api):
-    (first,) = mailchimp(api, "/campaigns", status="sent", count=1)["campaigns"]
+    (first,) = api.mailchimp("/campaigns", status="sent", count=1)["campaigns"]
     summary = first["report_summary"]
     emails = []
     while len(emails) < first["emails_sent"]:
-        page = mailchimp(
-            api, f"/reports/{first['id']}/email-activity", count=1000, offset=len(emails)
+        page = api.mailchimp(
+            f"/reports/{first['id']}/email-activity", count=1000, offset=len(emails)
         )
         emails += page["emails"]
     events = [event for email in emails for event in email["activity"]]
@@ -75,7 +63,7 @@ def test_the_last_contact(api):
     last = CONTACT_ID_BASE + layout.hubspot_count(SCALE) - 1
     response = requests.get(
         f"{api.hubspot_base_url}/crm/v3/objects/contacts/{last}",
-        headers={"Authorization": f"Bearer {api.hubspot_token}"},
+        headers=api.hubspot_headers,
         timeout=TIMEOUT,
     )
     assert response.status_code == 200 and response.json()["id"] == str(last)
