@@ -184,26 +184,28 @@ TIERS = {
         "test_source_hubspot",
         "test_source_mailchimp",
     ),
+    # Longest first (see pytest_collection_modifyitems).
     "integration": (
-        "test_cli",
-        "test_connector_runtime",
-        "test_connector_standard_suites",
-        "test_dag",
-        "test_dbt_project",
-        "test_destination_duckdb::test_source_mailchimp_piped_into_destination_duckdb",
-        "test_destination_lake::test_source_mailchimp_piped_into_destination_lake",
-        "test_processes",
-        "test_quality",
-        "test_spark_gold",
-        "test_spark_jobs",
         "test_sqlfluff",
         "test_sync_incremental",
+        "test_quality",
+        "test_spark_gold",
+        "test_dbt_project",
+        "test_spark_jobs",
+        "test_cli",
+        "test_processes",
+        "test_dag",
+        "test_destination_duckdb::test_source_mailchimp_piped_into_destination_duckdb",
+        "test_destination_lake::test_source_mailchimp_piped_into_destination_lake",
+        "test_connector_runtime",
+        "test_connector_standard_suites",
     ),
+    # Longest first (see pytest_collection_modifyitems).
     "e2e": (
-        "test_bench",
-        "test_chaos",
         "test_pipeline_end_to_end",
         "test_playbook",
+        "test_chaos",
+        "test_bench",
     ),
 }
 TIER_OF = {name: tier for tier, names in TIERS.items() for name in names}
@@ -217,14 +219,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             test = f"{module}::{getattr(item, 'originalname', item.name)}"
             item.add_marker(TIER_OF.get(test) or TIER_OF.get(module, "integration"))
     # Alone, the suite runs tier by tier, so that a broken fast test shows first. Spread over
-    # workers (`make test` runs `pytest -n 2`), the longest start first: one worker takes an
-    # end-to-end module while the other goes through the rest. Files keep their order within a tier.
+    # workers (`make test` runs `pytest -n 2`), the longest start first: one worker takes the
+    # end-to-end pipeline module while the other goes through the rest. Within a tier, modules run
+    # in the order TIERS lists them.
     if "PYTEST_XDIST_WORKER" in os.environ:
         order = ("e2e", "integration", "fast")
     else:
         order = ("fast", "integration", "e2e")
-    items.sort(key=lambda item: order.index(_tier(item)))
+    items.sort(key=lambda item: (order.index(_tier(item)), _listed(item)))
 
 
 def _tier(item: pytest.Item) -> str:
     return next(tier for tier in TIERS if item.get_closest_marker(tier))
+
+
+LISTED = {name: position for names in TIERS.values() for position, name in enumerate(names)}
+
+
+def _listed(item: pytest.Item) -> int:
+    return LISTED.get(item.module.__name__, len(LISTED))
