@@ -21,6 +21,8 @@ import psutil
 import pytest
 import requests
 
+from testbench.support import free_port
+
 BIN = Path(sys.executable).parent
 VERBS = [
     "run",
@@ -36,12 +38,6 @@ VERBS = [
     "sql",
     "summary",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def pipeline(*args: str, env: dict[str, str] | None = None, timeout: float = 300):
@@ -96,14 +92,14 @@ def test_advance_moves_the_running_mock_clock(mock_api_server):
 
 
 def test_advance_without_a_mock_says_how_to_start_one():
-    done = pipeline("advance", "--days", "1", env={"MOCK_PORT": str(_free_port())})
+    done = pipeline("advance", "--days", "1", env={"MOCK_PORT": str(free_port())})
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1
     assert "cannot reach the mock server" in done.stderr and "pipeline serve-mock" in done.stderr
 
 
 def test_serve_mock_serves_the_configured_world(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "MOCK_SEED": "5", "MOCK_SCALE": "40", "PIPELINE_DATA_DIR": str(tmp_path)}
     process = subprocess.Popen(
         [
@@ -145,7 +141,7 @@ def _listening(port: int) -> bool:
 def test_serve_mock_stopped_with_sigterm_stops_the_mock_and_frees_its_port(tmp_path):
     """As a service manager or `kill` stops it: SIGTERM to the `pipeline serve-mock` process
     alone (not its group) stops the server, and no process of it is left holding the port."""
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [str(BIN / "pipeline"), "serve-mock", "--port", str(port), "--scale", "40"],
         env={**os.environ, "PIPELINE_DATA_DIR": str(tmp_path)},
@@ -262,7 +258,7 @@ def test_no_product_code_passes_configuration_through_os_environ():
 
 def test_not_a_terminal_means_structured_logs_and_a_one_line_error(tmp_path):
     """Without a TTY: no progress bars, JSON log lines for the step, then the one-line error."""
-    env = {"PIPELINE_DATA_DIR": str(tmp_path), "MOCK_PORT": str(_free_port())}
+    env = {"PIPELINE_DATA_DIR": str(tmp_path), "MOCK_PORT": str(free_port())}
     done = pipeline("sync", "hubspot", env=env)
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()

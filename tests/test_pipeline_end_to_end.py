@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -34,6 +33,7 @@ import pytest
 import requests
 
 from testbench.listeners import ListenerWatch
+from testbench.support import free_port
 
 # Two pipeline runs and an Airflow start: minutes each on 2 cores, more on a loaded machine.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
@@ -49,12 +49,6 @@ UI_RUN_SECONDS = 1800
 UI_RUN_ID = "ui-test"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def pipeline_env(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     """The data folder and environment both runs share."""
@@ -62,7 +56,7 @@ def pipeline_env(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     env = {
         **os.environ,
         "PIPELINE_DATA_DIR": str(data),
-        "MOCK_PORT": str(_free_port()),
+        "MOCK_PORT": str(free_port()),
         "MOCK_SEED": str(SEED),
         "MOCK_SCALE": str(SCALE),
         "MOCK_MAILCHIMP_API_KEY": MAILCHIMP_KEY,
@@ -130,7 +124,7 @@ def airflow_ui(pipeline_env, cli_run):
     Its listening sockets are watched from its start until it has stopped: one off loopback
     fails the module at teardown, whenever it appeared."""
     data, env = pipeline_env
-    port = _free_port()
+    port = free_port()
     with (data / "pipeline-up.out").open("wb") as output:
         process = subprocess.Popen(
             [str(BIN / "pipeline"), "up", "--port", str(port)],
