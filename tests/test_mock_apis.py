@@ -134,32 +134,16 @@ def test_hubspot_rejects_a_missing_or_wrong_token(mock_api, session):
         assert {"message", "correlationId"} <= set(body)
 
 
-def test_unknown_resources_are_404_in_each_api_style(mock_api, session):
-    response = session.get(
-        f"{mock_api.mailchimp_base_url}/lists/0000000000/members",
-        auth=mock_api.mailchimp_auth,
-        timeout=TIMEOUT,
-    )
-    assert response.status_code == 404
-    assert response.json()["title"] == "Resource Not Found"
-    response = session.get(
-        f"{mock_api.hubspot_base_url}/crm/v3/objects/deals/1",
-        headers=mock_api.hubspot_headers,
-        timeout=TIMEOUT,
-    )
-    assert response.status_code == 404
-    assert response.json()["category"] == "OBJECT_NOT_FOUND"
+def test_unknown_resources_are_404_in_each_api_style(mock_api):
+    missing = mock_api.mailchimp("/lists/0000000000/members", expect=404)
+    assert missing["title"] == "Resource Not Found"
+    missing = mock_api.hubspot("/crm/v3/objects/deals/1", expect=404)
+    assert missing["category"] == "OBJECT_NOT_FOUND"
 
 
-def test_mailchimp_rejects_pages_above_its_maximum(mock_api, session):
-    response = session.get(
-        f"{mock_api.mailchimp_base_url}/lists",
-        params={"count": 1001},
-        auth=mock_api.mailchimp_auth,
-        timeout=TIMEOUT,
-    )
-    assert response.status_code == 400
-    assert response.json()["title"] == "Invalid Resource"
+def test_mailchimp_rejects_pages_above_its_maximum(mock_api):
+    too_large = mock_api.mailchimp("/lists", expect=400, count=1001)
+    assert too_large["title"] == "Invalid Resource"
 
 
 # -- paging: every record exactly once -----------------------------------------------------------
