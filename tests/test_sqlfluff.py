@@ -9,22 +9,20 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
-import pytest
 from dbt_fixtures import write_dev_fixture
 
+from pipeline.executables import console_script
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SQLFLUFF = Path(sys.executable).with_name("sqlfluff")
 
 
-@pytest.mark.skipif(not SQLFLUFF.exists(), reason="sqlfluff is in the dev dependency group")
 def test_dbt_models_are_lint_clean(tmp_path: Path) -> None:
     warehouse, lake = tmp_path / "warehouse.duckdb", tmp_path / "lake"
     write_dev_fixture(warehouse, lake)
     result = subprocess.run(
-        [str(SQLFLUFF), "lint", "dbt_project/models", "--processes", "1"],
+        [console_script("sqlfluff"), "lint", "dbt_project/models", "--processes", "1"],
         cwd=PROJECT_ROOT,
         env={
             **os.environ,
