@@ -8,7 +8,7 @@ Each stage's own code lives in its own folder (``connectors/``, ``dbt_project/``
   that everything below takes as an argument;
 * ``steps``: the steps (extract-load, lake, warehouse, quality checks), each a function of the
   settings returning its metrics; the DAG's tasks and the CLI's commands call them;
-* ``airbyte``: the sync orchestrator, ``source read | destination write`` with the state committed;
+* ``sync``: the sync orchestrator, ``source read | destination write`` with the state committed;
 * ``dbt``: how dbt is run (project, profile, environment) by the CLI and by cosmos in the DAG;
 * ``services``: the processes of a local run (the mock APIs, Airflow);
 * ``secrets``: the per-installation secrets of the servers it starts;

@@ -97,7 +97,7 @@ def extract_load(
 
     ``progress`` is called with the records per stream so far (the CLI's progress bars).
     """
-    from pipeline import airbyte
+    from pipeline import sync
 
     if connection not in CONNECTIONS:
         raise StepError(
@@ -108,13 +108,13 @@ def extract_load(
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     # The connectors get the inherited environment only: their configuration is in their files.
     env = settings.child_env()
-    discovered = airbyte.discover(f"source-{link.source}", source_config, env=env)
+    discovered = sync.discover(f"source-{link.source}", source_config, env=env)
     streams = [stream["name"] for stream in discovered["streams"] if link.selects(stream["name"])]
-    result = airbyte.run_sync(
+    result = sync.run_sync(
         f"source-{link.source}",
         source_config,
         link.destination_config(settings, run_date or date.today()),
-        airbyte.configure_catalog(
+        sync.configure_catalog(
             discovered, streams, append_only=link.destination == "destination-lake"
         ),
         state_path=settings.state_dir / f"{connection}.json",

@@ -84,11 +84,11 @@ def lists_catalog(chaos_server):
     from airbyte_cdk.models.airbyte_protocol_serializers import AirbyteCatalogSerializer
     from source_mailchimp import SourceMailchimp
 
-    from pipeline import airbyte
+    from pipeline import sync
 
     config = {"apikey": chaos_server.mailchimp_api_key, "base_url": chaos_server.mailchimp_base_url}
     catalog = SourceMailchimp().discover(logging.getLogger("airbyte"), config)
-    return airbyte.configure_catalog(AirbyteCatalogSerializer.dump(catalog), ["lists"])
+    return sync.configure_catalog(AirbyteCatalogSerializer.dump(catalog), ["lists"])
 
 
 @pytest.mark.parametrize("scenario", sorted(BROKEN))
@@ -100,7 +100,7 @@ def test_a_broken_answer_is_a_typed_readable_connector_error(
     import orjson
     import requests
 
-    from pipeline import airbyte
+    from pipeline import sync
 
     config = {"apikey": chaos_server.mailchimp_api_key, "base_url": chaos_server.mailchimp_base_url}
     config["page_size"] = 1  # one audience per page: the second page can repeat the first
@@ -109,7 +109,7 @@ def test_a_broken_answer_is_a_typed_readable_connector_error(
     (tmp_path / "catalog.json").write_bytes(orjson.dumps(catalog))
     requests.post(f"{chaos_server.url}/_mock/faults", json={"scenarios": [scenario]}, timeout=30)
     try:
-        command = airbyte.connector_command("source-mailchimp") + ["read", "--config"]
+        command = sync.connector_command("source-mailchimp") + ["read", "--config"]
         command += [str(tmp_path / "config.json"), "--catalog", str(tmp_path / "catalog.json")]
         done = subprocess.run(command, capture_output=True, timeout=300)
     finally:

@@ -20,7 +20,7 @@ from airbyte_cdk.models import (
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from destination_lake import DestinationLake
 
-from pipeline.airbyte import configure_catalog, connector_command, discover, private_files
+from pipeline.sync import configure_catalog, connector_command, discover, private_files
 
 logger = logging.getLogger("airbyte")
 EMITTED_AT = 1_700_000_000_000  # 2023-11-14T22:13:20Z

@@ -1,4 +1,4 @@
-"""The orchestrator between a source and a destination (pipeline/airbyte.py): what it forwards.
+"""The orchestrator between a source and a destination (pipeline/sync.py): what it forwards.
 
 Real protocol lines, through real pipes: a child process plays the destination and echoes what it
 receives, so the test sees exactly the bytes a destination would read.
@@ -11,7 +11,7 @@ import sys
 import orjson
 import pytest
 
-from pipeline.airbyte import SyncResult, _pump
+from pipeline.sync import SyncResult, _pump
 
 
 def record(stream: str, i: int) -> bytes:

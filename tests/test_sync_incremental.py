@@ -1,4 +1,4 @@
-"""Whole syncs (source | destination subprocesses, as pipeline.airbyte runs them) over time.
+"""Whole syncs (source | destination subprocesses, as pipeline.sync runs them) over time.
 
 A full sync, the mock's clock moved on, an incremental sync: the warehouse then equals the mock's
 ground truth with no duplicate key, and the second sync read only what changed. A sync killed
@@ -26,7 +26,7 @@ from conftest import MockApi, running_mock_api
 from source_hubspot import SourceHubspot
 from source_mailchimp import SourceMailchimp
 
-from pipeline import airbyte
+from pipeline import sync
 from testbench.chaos.warehouse import STREAM_KEYS
 
 SOURCES = {
@@ -59,15 +59,15 @@ def _catalog(source: str, mock: MockApi) -> dict[str, Any]:
     """The configured catalog, discovered in-process: one connector start less (seconds each)."""
     spec = SOURCES[source]
     catalog = spec["class"]().discover(logging.getLogger("airbyte"), spec["config"](mock))
-    return airbyte.configure_catalog(AirbyteCatalogSerializer.dump(catalog))
+    return sync.configure_catalog(AirbyteCatalogSerializer.dump(catalog))
 
 
 def _sync(
     source: str, mock: MockApi, catalog: dict[str, Any], warehouse: Path, state: Path
-) -> airbyte.SyncResult:
+) -> sync.SyncResult:
     spec = SOURCES[source]
     destination = {"destination_path": str(warehouse), "schema": f"raw_{source}"}
-    return airbyte.run_sync(
+    return sync.run_sync(
         spec["connector"], spec["config"](mock), destination, catalog, state_path=state
     )
 
@@ -124,7 +124,7 @@ def test_killed_resumed_then_incremental_syncs_keep_the_warehouse_equal_to_the_t
 
     with (
         _killed_once_committed(source, kill_after, state) as killed,
-        pytest.raises(airbyte.SyncError),
+        pytest.raises(sync.SyncError),
     ):
         _sync(source, clock_mock, catalog, warehouse, state)
     assert killed.is_set(), "the sync ended before it could be killed"

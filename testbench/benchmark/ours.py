@@ -1,7 +1,7 @@
 """Our connectors: ``source-mailchimp read | destination-duckdb write``, as the pipeline runs them.
 
 The members stream only (the same records as every other comparator), with the pipeline's own
-orchestration (:func:`pipeline.airbyte.run_sync`: three processes, the state committed by the
+orchestration (:func:`pipeline.run_sync`: three processes, the state committed by the
 destination) and the pipeline's sync mode for it (incremental, deduplicated on its key). A run
 without ``--incremental`` starts from an empty warehouse and no state; with it, the saved state
 is kept and only what changed is read.
@@ -15,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from pipeline import airbyte
+from pipeline.sync import configure_catalog, discover, run_sync
 from testbench.benchmark.measure import emit
 from testbench.benchmark.paging import STREAM
 
@@ -26,8 +26,8 @@ def sync(base_url: str, apikey: str, workdir: Path, incremental: bool, source: s
         database.unlink(missing_ok=True)
         state.unlink(missing_ok=True)
     config = {"apikey": apikey, "base_url": base_url}
-    catalog = airbyte.configure_catalog(airbyte.discover(source, config), [STREAM])
-    result = airbyte.run_sync(
+    catalog = configure_catalog(discover(source, config), [STREAM])
+    result = run_sync(
         source,
         config,
         {"destination_path": str(database), "schema": "raw_mailchimp"},

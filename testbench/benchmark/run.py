@@ -160,7 +160,7 @@ class ScaleRun:
             self.result["ingestion"][name] = self.measure(name, command)
 
     def _cdk_simple_files(self) -> list[str]:
-        from pipeline.airbyte import configure_catalog, discover
+        from pipeline.sync import configure_catalog, discover
 
         config = {
             "apikey": self.servers.mailchimp_api_key,

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 import psutil
 
-from pipeline import airbyte
+from pipeline.sync import SyncError, SyncResult, configure_catalog, run_sync
 from testbench.chaos import secrets, warehouse
 from testbench.chaos.mock import Mock, running_mock
 from testbench.chaos.scenarios import API_SCENARIOS, CRASH_SCENARIOS, SMALL_RUN, ApiScenario
@@ -72,18 +72,18 @@ class Suite:
 
             connector = {"mailchimp": SourceMailchimp, "hubspot": SourceHubspot}[source]()
             found = connector.discover(logging.getLogger("airbyte"), self.source_config(source))
-            self.catalogs[source] = airbyte.configure_catalog(AirbyteCatalogSerializer.dump(found))
+            self.catalogs[source] = configure_catalog(AirbyteCatalogSerializer.dump(found))
         return self.catalogs[source]
 
     def source_config(self, source: str) -> dict[str, Any]:
         return {**self.mock.source_config(source), "page_size": PAGE_SIZE[source]}
 
-    def sync(self, source: str, folder: Path) -> airbyte.SyncResult:
+    def sync(self, source: str, folder: Path) -> SyncResult:
         destination = {
             "destination_path": str(folder / "warehouse.duckdb"),
             "schema": f"raw_{source}",
         }
-        return airbyte.run_sync(
+        return run_sync(
             CONNECTORS[source],
             self.source_config(source),
             destination,
@@ -135,14 +135,14 @@ def quiet_console() -> Callable[[], None]:
     (The suite still captures every line, to search it for secrets.) Returns what undoes it.
 
     The CDK configures logging with dictConfig: a handler printing every debug line, and the
-    loggers that existed before (pipeline.airbyte among them) disabled.
+    loggers that existed before (pipeline.sync among them) disabled.
     """
     for name, logger in logging.root.manager.loggerDict.items():
         if name.startswith("pipeline") and isinstance(logger, logging.Logger):
             logger.disabled = False
 
     def not_a_connector(record: logging.LogRecord) -> bool:
-        return not record.name.startswith(("pipeline.airbyte", "airbyte"))
+        return not record.name.startswith(("pipeline.sync", "airbyte"))
 
     changed = []
     for handler in logging.getLogger().handlers:
@@ -186,7 +186,7 @@ def run_api_scenario(
         shared.mock.faults(list(scenario.faults), shared.seed)
         try:
             shared.sync(source, folder)
-        except airbyte.SyncError as error:
+        except SyncError as error:
             message = str(error)
             shared.outputs.append(message)
             failures.append(f"{source}: {message}")
@@ -201,7 +201,7 @@ def run_api_scenario(
     for source in failed_sources:
         try:
             shared.sync(source, folder)
-        except airbyte.SyncError as error:
+        except SyncError as error:
             rerun_errors.append(f"{source}: {error}")
     comparison = warehouse.Comparison()
     for source in sources:
@@ -320,7 +320,7 @@ def run_kill9(shared: Suite, kills: int, sources: tuple[str, ...] = ("mailchimp"
             with _kill_after(delay, names) as killed:
                 try:
                     shared.sync(source, folder)
-                except airbyte.SyncError as error:
+                except SyncError as error:
                     if not killed.is_set():
                         problems.append(f"failed without a kill: {error}")
             killed_count += killed.is_set()
@@ -371,14 +371,14 @@ def run_second_writer(shared: Suite) -> Outcome:
     with holding_for_writing(database):
         try:
             shared.sync("hubspot", folder)
-        except airbyte.SyncError as error:
+        except SyncError as error:
             second_error = str(error)
             shared.outputs.append(second_error)
     rerun_error = ""
     for source in CONNECTORS:
         try:
             shared.sync(source, folder)
-        except airbyte.SyncError as error:
+        except SyncError as error:
             rerun_error = str(error)
     comparison = warehouse.Comparison()
     for source in CONNECTORS:
