@@ -61,8 +61,8 @@ format: install ## Format the code
 check: install ## Data-quality checks against the existing warehouse
 	$(RUN) pipeline check
 
-chaos: install ## Reliability suite once per seed (SEEDS=a,b,c; default 5 random; JOBS at once, 5)
-	$(RUN) python -m testbench.chaos $(if $(SEEDS),--seeds $(SEEDS),--random-seeds 5) --jobs $(or $(JOBS),5)
+chaos: install ## Reliability suite once per seed (SEEDS=a,b,c; default 5 random; JOBS=N at once)
+	$(RUN) python -m testbench.chaos $(if $(SEEDS),--seeds $(SEEDS),--random-seeds 5) --jobs $(or $(JOBS),1)
 
 bench: install ## Benchmark ingestion, dbt, Spark, checks vs their limit and peers (SCALES=10000,100000)
 	$(RUN) python -m testbench.benchmark --scales $(or $(SCALES),10000,100000)
