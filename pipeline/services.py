@@ -22,6 +22,7 @@ import requests
 
 from pipeline.config import Settings
 from pipeline.executables import console_script
+from pipeline.processes import dies_with_parent
 from pipeline.secrets import airflow_passwords_file, secret
 
 log = logging.getLogger(__name__)
@@ -287,7 +288,14 @@ def run_dag(settings: Settings, logical_date: date, run_id: str) -> Path:
             "--conf",
             orjson.dumps({"pipeline_run_id": run_id}).decode(),
         )
-        code = subprocess.run(command, env=env, stdout=output, stderr=subprocess.STDOUT).returncode
+        # dbt runs inside `airflow dags test`: killed with its run, it must not keep the warehouse.
+        code = subprocess.run(
+            command,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            preexec_fn=dies_with_parent(),  # a prctl call only: nothing between fork and exec locks
+        ).returncode
     if code != 0:
         tail = log_file.read_text(errors="replace").splitlines()[-25:]
         raise ServiceError(
