@@ -24,8 +24,9 @@ from pathlib import Path
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
-def dies_with_parent() -> Callable[[], None] | None:
-    """A ``preexec_fn`` for ``subprocess``: the child gets SIGKILL when this process dies.
+def dies_with_parent(signal_number: int = signal.SIGKILL) -> Callable[[], None] | None:
+    """A ``preexec_fn`` for ``subprocess``: the child gets ``signal_number`` (SIGKILL; SIGTERM
+    for a server that should stop its own children) when this process dies.
 
     None where Linux's ``prctl`` is missing. (The signal follows the thread that started the
     child: start it from a thread that waits for it, as ``subprocess.run`` does.)
@@ -33,12 +34,12 @@ def dies_with_parent() -> Callable[[], None] | None:
     if not sys.platform.startswith("linux"):
         return None
     prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork, not in the child
-    parent = os.getpid()
+    parent, number = os.getpid(), int(signal_number)
 
     def set_death_signal() -> None:
-        prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
+        prctl(_PR_SET_PDEATHSIG, number)
         if os.getppid() != parent:  # the parent died before the line above: it will not fire
-            os.kill(os.getpid(), signal.SIGKILL)
+            os.kill(os.getpid(), number)
 
     return set_death_signal
 
