@@ -335,25 +335,6 @@ def test_a_thread_count_duckdb_cannot_take_is_a_config_error_naming_the_field(tm
     assert raised.value.failure_type == FailureType.config_error
 
 
-def test_commits_go_to_the_log_and_the_file_is_checkpointed_once_at_the_end(tmp_path):
-    """A state is passed on once its records are committed (durable in DuckDB's write-ahead
-    log); the database file itself is written once, after the last state."""
-    path = tmp_path / "w.duckdb"
-    wal = tmp_path / "w.duckdb.wal"
-    # 24 MB in the first commit: past DuckDB's default threshold (16 MB) for a checkpoint.
-    big = "x" * (8 << 20)
-    messages = [record("s", {"id": f"a{i}", "tags": [big]}) for i in range(3)] + [state("s")]
-    messages += [record("s", {"id": "b", "n": 9}), state("s")]
-    config = {"destination_path": str(path), "schema": "raw", "batch_size": 2}
-    out = DestinationDuckdb().write(config, catalog(("s", "append")), iter(messages))
-    assert next(out).type == Type.STATE
-    assert wal.stat().st_size > 24 << 20  # three records committed, in the log only
-    assert next(out).type == Type.STATE
-    assert list(out) == []
-    assert not wal.exists() or wal.stat().st_size == 0
-    assert rows(path, "select count(*) from raw.s") == [(4,)]
-
-
 def test_a_record_of_an_unknown_stream_fails_the_write(tmp_path):
     with pytest.raises(Exception, match="not in the catalog"):
         write(tmp_path / "w.duckdb", catalog(("s", "append")), [record("other", {"id": "a"})])

@@ -43,11 +43,10 @@ DEFAULT_MEMORY_LIMIT = "512MB"
 # for a batch load that one thread does in the time the source reads the next batch. Measured on
 # 2 cores: 850,000 members loaded with 10 % less CPU time on one thread than on two.
 DEFAULT_THREADS = 1
-# While a sync loads, a COMMIT only appends to DuckDB's write-ahead log and syncs it to disk
-# (durable: a killed sync's next open replays it); the database file is checkpointed once, at the
-# end. By default DuckDB checkpoints at every COMMIT past 16 MB of log, rewriting the table's last
-# row group and syncing the growing file each time: 850,000 members spent 26 s of 85 s there.
-LOAD_CHECKPOINT_THRESHOLD = "1TB"
+# DuckDB's own checkpointing is kept: a COMMIT past 16 MB of log checkpoints the file, while the
+# source reads on. Log-only commits with one CHECKPOINT at the end were faster at 850,000 members
+# but slower at 85,000, where that last checkpoint comes after the source is done and nothing
+# overlaps it (docs/benchmarks.md).
 
 
 class RecordLine:
@@ -144,7 +143,6 @@ class DestinationDuckdb(Destination):
         batch_size: int,
     ) -> Iterable[AirbyteMessage]:
         with _connect(config) as con, _staging_folder(config) as staging:
-            con.execute(f"SET checkpoint_threshold = '{LOAD_CHECKPOINT_THRESHOLD}'")
             writers = {
                 stream.stream.name: StreamWriter(
                     con, _schema(config), stream, batch_size, staging / f"{index}.jsonl"
@@ -187,8 +185,6 @@ class DestinationDuckdb(Destination):
                     logger.warning(
                         f"Stream {writer.name} did not complete: its previous table is kept."
                     )
-            # Everything is committed (in the log); write it into the database file once.
-            con.execute("CHECKPOINT")
 
 
 def _overwrites(writer: StreamWriter) -> bool:
