@@ -252,7 +252,8 @@ def run(
     report = report_path(settings, run_id)
     console.print(
         f"[green]done[/green] in {summary['seconds']}s; warehouse {settings.warehouse_path}, "
-        f"lake {settings.lake_root}, report {report}, Airflow log {log_file}"
+        f"lake {settings.lake_root}, report {report}, Airflow log {log_file}",
+        soft_wrap=True,  # never a path broken across lines (not a terminal: 80 columns)
     )
 
 
