@@ -11,7 +11,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -21,9 +20,9 @@ import psutil
 import pytest
 import requests
 
+from pipeline.executables import console_script
 from testbench.support import free_port
 
-BIN = Path(sys.executable).parent
 VERBS = [
     "run",
     "up",
@@ -42,7 +41,7 @@ VERBS = [
 
 def pipeline(*args: str, env: dict[str, str] | None = None, timeout: float = 300):
     return subprocess.run(
-        [str(BIN / "pipeline"), *args],
+        [console_script("pipeline"), *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -103,7 +102,7 @@ def test_serve_mock_serves_the_configured_world(tmp_path):
     env = {**os.environ, "MOCK_SEED": "5", "MOCK_SCALE": "40", "PIPELINE_DATA_DIR": str(tmp_path)}
     process = subprocess.Popen(
         [
-            *(str(BIN / "pipeline"), "serve-mock", "--port", str(port)),
+            *(console_script("pipeline"), "serve-mock", "--port", str(port)),
             *("--days-advanced", "2", "--faults", "outage"),
         ],
         env=env,
@@ -143,7 +142,7 @@ def test_serve_mock_stopped_with_sigterm_stops_the_mock_and_frees_its_port(tmp_p
     alone (not its group) stops the server, and no process of it is left holding the port."""
     port = free_port()
     process = subprocess.Popen(
-        [str(BIN / "pipeline"), "serve-mock", "--port", str(port), "--scale", "40"],
+        [console_script("pipeline"), "serve-mock", "--port", str(port), "--scale", "40"],
         env={**os.environ, "PIPELINE_DATA_DIR": str(tmp_path)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

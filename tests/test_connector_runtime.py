@@ -9,9 +9,7 @@ import base64
 import json
 import logging
 import subprocess
-import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -23,7 +21,8 @@ from connector_kit.protocol_lines import RECORD_STREAMS, cut_record_line
 from source_hubspot import SourceHubspot
 from source_mailchimp import SourceMailchimp
 
-BIN = Path(sys.executable).parent
+from pipeline.executables import console_script
+
 logger = logging.getLogger("airbyte")
 
 
@@ -70,7 +69,7 @@ def read_output(request, mock_api, tmp_path_factory):
     catalog_path.write_text(json.dumps(_catalog(source_class(), config)))
     arguments = ["read", "--config", str(config_path), "--catalog", str(catalog_path)]
 
-    done = subprocess.run([str(BIN / script), *arguments], capture_output=True, timeout=600)
+    done = subprocess.run([console_script(script), *arguments], capture_output=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return script, done.stdout.splitlines(keepends=True)
 
@@ -140,7 +139,7 @@ def test_debug_output_holds_no_secret(read_output, mock_api, tmp_path):
     config_path.write_text(json.dumps(config))
     catalog_path.write_text(json.dumps(_catalog(source_class(), config)))
     arguments = ["read", "--debug", "--config", str(config_path), "--catalog", str(catalog_path)]
-    done = subprocess.run([str(BIN / script), *arguments], capture_output=True, timeout=600)
+    done = subprocess.run([console_script(script), *arguments], capture_output=True, timeout=600)
     assert done.returncode == 0
     text = done.stdout + done.stderr
     assert b"Making outbound API request" in text

@@ -4,7 +4,6 @@ import io
 import json
 import logging
 import subprocess
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,8 @@ from airbyte_cdk.models import (
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from destination_duckdb import DestinationDuckdb
 from destination_duckdb.destination import read_messages
+
+from pipeline.executables import console_script
 
 logger = logging.getLogger("airbyte")
 EMITTED_AT = 1_700_000_000_000  # 2023-11-14T22:13:20Z
@@ -342,13 +343,12 @@ def test_a_record_of_an_unknown_stream_fails_the_write(tmp_path):
 
 def test_source_mailchimp_piped_into_destination_duckdb(tmp_path, mock_api):
     """The two console scripts as real processes, as the pipeline runs them."""
-    bin_dir = Path(sys.executable).parent
     source_config = tmp_path / "source.json"
     source_config.write_text(
         json.dumps({"apikey": mock_api.mailchimp_api_key, "base_url": mock_api.mailchimp_base_url})
     )
     discovered = subprocess.run(
-        [bin_dir / "source-mailchimp", "discover", "--config", source_config],
+        [console_script("source-mailchimp"), "discover", "--config", source_config],
         capture_output=True,
         check=True,
         timeout=120,
@@ -376,7 +376,7 @@ def test_source_mailchimp_piped_into_destination_duckdb(tmp_path, mock_api):
     )
     source = subprocess.Popen(
         [
-            bin_dir / "source-mailchimp",
+            console_script("source-mailchimp"),
             "read",
             "--config",
             source_config,
@@ -387,7 +387,7 @@ def test_source_mailchimp_piped_into_destination_duckdb(tmp_path, mock_api):
     )
     destination = subprocess.run(
         [
-            *(bin_dir / "destination-duckdb", "write"),
+            *(console_script("destination-duckdb"), "write"),
             *("--config", destination_config, "--catalog", catalog_path),
         ],
         stdin=source.stdout,

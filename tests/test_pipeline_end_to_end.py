@@ -21,7 +21,6 @@ import shutil
 import signal
 import stat
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from decimal import Decimal
@@ -32,13 +31,13 @@ import orjson
 import pytest
 import requests
 
+from pipeline.executables import console_script
 from testbench.listeners import ListenerWatch
 from testbench.support import free_port
 
 # Two pipeline runs and an Airflow start: minutes each on 2 cores, more on a loaded machine.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 
-BIN = Path(sys.executable).parent
 SEED, SCALE = 11, 300
 # Credentials only this test uses, so that it can look for them in every output.
 MAILCHIMP_KEY = "e2etestsecret0mailchimp00000000-us3"
@@ -80,7 +79,7 @@ def cli_run(pipeline_env) -> CliRun:
     """`pipeline run`: its output, the mart it left, and what listened while it ran."""
     data, env = pipeline_env
     process = subprocess.Popen(
-        [str(BIN / "pipeline"), "run"],
+        [console_script("pipeline"), "run"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -127,7 +126,7 @@ def airflow_ui(pipeline_env, cli_run):
     port = free_port()
     with (data / "pipeline-up.out").open("wb") as output:
         process = subprocess.Popen(
-            [str(BIN / "pipeline"), "up", "--port", str(port)],
+            [console_script("pipeline"), "up", "--port", str(port)],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -209,7 +208,7 @@ def _mart(warehouse: Path) -> list[tuple]:
 @pytest.fixture(scope="module")
 def truth():
     done = subprocess.run(
-        [str(BIN / "mock-apis"), "truth", "--seed", str(SEED), "--scale", str(SCALE)],
+        [console_script("mock-apis"), "truth", "--seed", str(SEED), "--scale", str(SCALE)],
         capture_output=True,
         check=True,
     )

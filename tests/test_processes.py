@@ -17,10 +17,9 @@ import duckdb
 import psutil
 import pytest
 
+from pipeline.executables import console_script
 from pipeline.processes import lock_conflict
 from testbench.chaos.runner import holding_for_writing as holding
-
-BIN = Path(sys.executable).parent
 
 
 def _lock_error(database: Path) -> str:
@@ -58,7 +57,11 @@ def test_a_command_meeting_a_held_warehouse_fails_at_once_in_one_line(tmp_path, 
     env.pop("WAREHOUSE_PATH", None)
     with holding(database) as holder:
         done = subprocess.run(
-            [str(BIN / "pipeline"), *args], capture_output=True, text=True, env=env, timeout=300
+            [console_script("pipeline"), *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
         )
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
