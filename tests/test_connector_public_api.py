@@ -29,6 +29,7 @@ from typing import Any
 import orjson
 import pytest
 from airbyte_cdk.destinations import Destination
+from airbyte_cdk.logger import init_logger
 from airbyte_cdk.models import (
     AirbyteMessage,
     AirbyteMessageSerializer,
@@ -279,6 +280,9 @@ def _write_both_ways(
         stdin = _Stdin()
         stdin.buffer = io.BytesIO(INPUT + b"\n")
         monkeypatch.setattr(sys, "stdin", stdin)
+        # The CDK's log handler writes to the sys.stdout of when logging was configured: set it
+        # up again inside this test's capture, whatever earlier tests in the process did to it.
+        init_logger("airbyte")
         probe = _Probe()
         launch(probe)
         out = capfd.readouterr().out.encode()

@@ -99,10 +99,15 @@ def test_mailchimp_answers_10_simultaneous_requests(api):
 
 
 def test_mailchimp_refuses_more_than_10_simultaneous_requests(api):
-    answers = mailchimp_burst(api, 4 * MAILCHIMP_MAX_CONNECTIONS)
-    refused = [r for r in answers if r.status_code == 429]
+    # Forty requests released at once overlap on a quiet machine; on a loaded one the client's
+    # threads may reach the server one after another, so a few bursts are allowed (bounded).
+    for _ in range(5):
+        answers = mailchimp_burst(api, 4 * MAILCHIMP_MAX_CONNECTIONS)
+        refused = [r for r in answers if r.status_code == 429]
+        assert len(answers) - len(refused) >= MAILCHIMP_MAX_CONNECTIONS
+        if refused:
+            break
     assert refused, "the 11th simultaneous request is refused"
-    assert len(answers) - len(refused) >= MAILCHIMP_MAX_CONNECTIONS
     for response in refused:
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["title"] == "Too Many Requests"
