@@ -81,7 +81,11 @@ def mock_apis(settings: Settings, timeout: float = 60) -> Iterator[str]:
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("ab") as output:
         process = subprocess.Popen(
-            command, env=settings.child_env(), stdout=output, stderr=subprocess.STDOUT
+            command,
+            env=settings.child_env(),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            preexec_fn=dies_with_parent(signal.SIGTERM),  # a kill -9 of the run stops it too
         )
     try:
         deadline = time.monotonic() + timeout
@@ -236,7 +240,8 @@ def serve_airflow(settings: Settings, port: int, output) -> None:
     """Run Airflow's components (UI included) until one of them exits or the caller is interrupted.
 
     Each runs in its own process group, which is stopped as a whole (SIGTERM, then SIGKILL): the
-    scheduler's task processes and the API server's workers stop with it.
+    scheduler's task processes and the API server's workers stop with it. Each also gets SIGTERM
+    from the kernel if this process dies without its ``finally`` (``kill -9``).
     """
     env = ui_env(settings, port)
     processes: dict[str, subprocess.Popen] = {}
@@ -248,6 +253,8 @@ def serve_airflow(settings: Settings, port: int, output) -> None:
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                # Stopped (and stopping its own processes) even when `pipeline up` is killed -9.
+                preexec_fn=dies_with_parent(signal.SIGTERM),
             )
         while True:
             for name, process in processes.items():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ import pytest
 from pipeline.executables import console_script
 from pipeline.processes import lock_conflict
 from testbench.chaos.runner import holding_for_writing as holding
+from testbench.support import free_port
 
 
 def _lock_error(database: Path) -> str:
@@ -90,3 +92,57 @@ def test_a_child_started_with_dies_with_parent_goes_when_its_parent_is_killed():
     gone, alive = psutil.wait_procs([child], timeout=30)
     exited = not alive or child.status() == psutil.STATUS_ZOMBIE  # reaped by whoever adopted it
     assert exited, f"{child.cmdline()} outlived its killed parent"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl(PR_SET_PDEATHSIG)")
+def test_pipeline_up_killed_with_sigkill_leaves_no_server_behind(tmp_path):
+    """`make up` killed with kill -9 (no Ctrl-C, no finally): the mock and every Airflow
+    component stop with it and free their ports, so the next `make up` can start."""
+    ui_port, mock_port = free_port(), free_port()
+    env = {**os.environ, "PIPELINE_DATA_DIR": str(tmp_path), "MOCK_PORT": str(mock_port)}
+    for name in ("AIRFLOW_HOME", "WAREHOUSE_PATH", "LAKE_ROOT", "PIPELINE_BIND_HOST", "MOCK_HOST"):
+        env.pop(name, None)
+    up = subprocess.Popen(
+        [console_script("pipeline"), "up", "--port", str(ui_port), "--scale", "50"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own group, as a terminal would give it
+    )
+    started: list[psutil.Process] = []
+    try:
+        deadline = time.monotonic() + 300
+        while not any(
+            "api_server" in " ".join(p.cmdline()) or "api-server" in " ".join(p.cmdline())
+            for p in _alive(psutil.Process(up.pid).children(recursive=True))
+        ):
+            assert up.poll() is None, "pipeline up exited before its servers started"
+            assert time.monotonic() < deadline, "Airflow's API server never started"
+            time.sleep(1)
+        time.sleep(5)  # let the components start their own workers
+        started = psutil.Process(up.pid).children(recursive=True)
+        assert len(started) >= 5, [p.name() for p in started]  # mock + four Airflow components
+        os.kill(up.pid, signal.SIGKILL)
+        up.wait()
+        _, alive = psutil.wait_procs(started, timeout=90)
+        left = [p for p in _alive(alive)]
+        assert left == [], [" ".join(p.cmdline())[:80] for p in left]
+        for port in (ui_port, mock_port):
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", port))  # free again
+    finally:
+        for process in _alive([psutil.Process(up.pid)] if up.poll() is None else []) + _alive(
+            started
+        ):
+            process.kill()
+
+
+def _alive(processes: list[psutil.Process]) -> list[psutil.Process]:
+    found = []
+    for process in processes:
+        try:
+            if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+                found.append(process)
+        except psutil.NoSuchProcess:
+            continue
+    return found
