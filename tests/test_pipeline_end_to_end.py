@@ -36,7 +36,7 @@ from testbench.listeners import ListenerWatch
 from testbench.support import free_port
 
 # Two pipeline runs and an Airflow start: minutes each on 2 cores, more on a loaded machine.
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
+pytestmark = [pytest.mark.timeout(3600)]
 
 SEED, SCALE = 11, 300
 # Credentials only this test uses, so that it can look for them in every output.
