@@ -22,6 +22,7 @@ import requests
 
 from pipeline.config import Settings
 from pipeline.executables import console_script
+from pipeline.guard import group_guard
 from pipeline.processes import dies_with_parent
 from pipeline.secrets import airflow_passwords_file, secret
 
@@ -209,6 +210,8 @@ def ui_env(settings: Settings, port: int) -> dict[str, str]:
     return {
         **airflow_env(settings),
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        # Four task processes at a time: a laptop's cores, not Airflow's default of 32 workers.
+        "AIRFLOW__CORE__PARALLELISM": "4",
         "AIRFLOW__CORE__AUTH_MANAGER": (
             "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
         ),
@@ -240,38 +243,38 @@ def serve_airflow(settings: Settings, port: int, output) -> None:
     """Run Airflow's components (UI included) until one of them exits or the caller is interrupted.
 
     Each runs in its own process group, which is stopped as a whole (SIGTERM, then SIGKILL): the
-    scheduler's task processes and the API server's workers stop with it. Each also gets SIGTERM
-    from the kernel if this process dies without its ``finally`` (``kill -9``).
+    scheduler's LocalExecutor workers and the API server's workers stop with it. If this process
+    dies without its ``finally`` (``kill -9``), the guard (``pipeline.guard``) stops the groups.
     """
     env = ui_env(settings, port)
     processes: dict[str, subprocess.Popen] = {}
-    try:
-        for name, *options in AIRFLOW_COMPONENTS:
-            processes[name] = subprocess.Popen(
-                airflow_command(name, *options),
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                # Stopped (and stopping its own processes) even when `pipeline up` is killed -9.
-                preexec_fn=dies_with_parent(signal.SIGTERM),
-            )
-        while True:
-            for name, process in processes.items():
-                if process.poll() is not None:
-                    raise ServiceError(
-                        f"`airflow {name}` exited with {process.returncode}; see {output.name}"
-                    )
-            time.sleep(1)
-    finally:
-        for process in processes.values():
-            _signal_group(process, signal.SIGTERM)
-        for process in processes.values():
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                _signal_group(process, signal.SIGKILL)
-                process.wait()
+    with group_guard() as watch:
+        try:
+            for name, *options in AIRFLOW_COMPONENTS:
+                processes[name] = subprocess.Popen(
+                    airflow_command(name, *options),
+                    env=env,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+                watch(processes[name].pid)
+            while True:
+                for name, process in processes.items():
+                    if process.poll() is not None:
+                        raise ServiceError(
+                            f"`airflow {name}` exited with {process.returncode}; see {output.name}"
+                        )
+                time.sleep(1)
+        finally:
+            for process in processes.values():
+                _signal_group(process, signal.SIGTERM)
+            for process in processes.values():
+                try:
+                    process.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    _signal_group(process, signal.SIGKILL)
+                    process.wait()
 
 
 def _signal_group(process: subprocess.Popen, signal_number: int) -> None:

@@ -94,6 +94,41 @@ def test_a_child_started_with_dies_with_parent_goes_when_its_parent_is_killed():
     assert exited, f"{child.cmdline()} outlived its killed parent"
 
 
+GUARDED = """
+import subprocess, sys, time
+from pipeline.guard import group_guard
+with group_guard(grace=5) as watch:
+    # A server that forks a worker, as Airflow's scheduler forks LocalExecutor workers.
+    server = subprocess.Popen(["sh", "-c", "sleep 300 & sleep 300"], start_new_session=True)
+    watch(server.pid)
+    print("ready", flush=True)
+    time.sleep(300)
+"""
+
+
+def test_the_guard_stops_a_whole_process_group_when_its_starter_is_killed():
+    """The server's forked worker goes too, though no signal from the kernel reaches it."""
+    starter = subprocess.Popen([sys.executable, "-c", GUARDED], stdout=subprocess.PIPE)
+    assert starter.stdout.readline() == b"ready\n"
+    deadline = time.monotonic() + 30
+    while (
+        len(
+            sleeps := [
+                p
+                for p in psutil.Process(starter.pid).children(recursive=True)
+                if p.name() == "sleep"
+            ]
+        )
+        < 2
+    ):
+        assert time.monotonic() < deadline, "the server's two processes never started"
+        time.sleep(0.05)
+    os.kill(starter.pid, signal.SIGKILL)
+    starter.wait()
+    _, alive = psutil.wait_procs(sleeps, timeout=30)
+    assert _alive(alive) == [], [p.cmdline() for p in _alive(alive)]
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl(PR_SET_PDEATHSIG)")
 def test_pipeline_up_killed_with_sigkill_leaves_no_server_behind(tmp_path):
     """`make up` killed with kill -9 (no Ctrl-C, no finally): the mock and every Airflow
