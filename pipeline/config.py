@@ -33,6 +33,12 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # keys do (``...-us6``); HubSpot private-app tokens look like ``pat-na1-<uuid>``.
 DEV_MAILCHIMP_API_KEY = "mockdev0mailchimp0key00000000000-us6"
 DEV_HUBSPOT_TOKEN = "pat-na1-mockdev0-0000-0000-0000-hubspot00000"
+# Google Sheets: the marketing team's spreadsheet (its id, as in its URL) and an OAuth client with a
+# refresh token, shaped like Google's; the mock's service account is served by the mock itself.
+DEV_GOOGLE_SPREADSHEET_ID = "1mockDevMarketingBudget0SpendAndTargets0000"
+DEV_GOOGLE_CLIENT_ID = "100000000001-mockdev.apps.googleusercontent.com"
+DEV_GOOGLE_CLIENT_SECRET = "GOCSPX-mockdev0google0client00000"
+DEV_GOOGLE_REFRESH_TOKEN = "1//mockdev0google0refresh0token00000000"
 # Development only: set PEOPLE_HASH_KEY to a secret in production, or anyone can recompute the
 # hash of a known address (dbt_project/plugins/people_hash_key.py has the same default).
 DEV_PEOPLE_HASH_KEY = "dev-only-people-hash-key"
@@ -78,6 +84,14 @@ class Settings:
     hubspot_access_token: str = field(default=DEV_HUBSPOT_TOKEN, repr=False)
     custom_mailchimp_base_url: str | None = None
     custom_hubspot_base_url: str | None = None
+    google_spreadsheet_id: str = DEV_GOOGLE_SPREADSHEET_ID
+    google_client_id: str = DEV_GOOGLE_CLIENT_ID
+    google_client_secret: str = field(default=DEV_GOOGLE_CLIENT_SECRET, repr=False)
+    google_refresh_token: str = field(default=DEV_GOOGLE_REFRESH_TOKEN, repr=False)
+    # A service account's key file (JSON text); when set, it is used instead of the OAuth client.
+    google_service_account_json: str | None = field(default=None, repr=False)
+    custom_google_sheets_base_url: str | None = None
+    custom_google_token_uri: str | None = None
     # --- warehouse ------------------------------------------------------------------------------
     # The key of the hash that identifies people in the marts instead of their email.
     people_hash_key: str = field(default=DEV_PEOPLE_HASH_KEY, repr=False)
@@ -123,6 +137,13 @@ class Settings:
             ),
             custom_mailchimp_base_url=read.optional("MAILCHIMP_BASE_URL"),
             custom_hubspot_base_url=read.optional("HUBSPOT_BASE_URL"),
+            google_spreadsheet_id=read.text("GOOGLE_SPREADSHEET_ID", DEV_GOOGLE_SPREADSHEET_ID),
+            google_client_id=read.text("GOOGLE_CLIENT_ID", DEV_GOOGLE_CLIENT_ID),
+            google_client_secret=read.text("GOOGLE_CLIENT_SECRET", DEV_GOOGLE_CLIENT_SECRET),
+            google_refresh_token=read.text("GOOGLE_REFRESH_TOKEN", DEV_GOOGLE_REFRESH_TOKEN),
+            google_service_account_json=read.optional("GOOGLE_SERVICE_ACCOUNT_JSON"),
+            custom_google_sheets_base_url=read.optional("GOOGLE_SHEETS_BASE_URL"),
+            custom_google_token_uri=read.optional("GOOGLE_TOKEN_URI"),
             people_hash_key=read.text("PEOPLE_HASH_KEY", DEV_PEOPLE_HASH_KEY),
             custom_warehouse_path=Path(warehouse) if warehouse else None,
             custom_lake_root=Path(lake) if lake else None,
@@ -136,6 +157,9 @@ class Settings:
         optional = {
             "MAILCHIMP_BASE_URL": self.custom_mailchimp_base_url,
             "HUBSPOT_BASE_URL": self.custom_hubspot_base_url,
+            "GOOGLE_SERVICE_ACCOUNT_JSON": self.google_service_account_json,
+            "GOOGLE_SHEETS_BASE_URL": self.custom_google_sheets_base_url,
+            "GOOGLE_TOKEN_URI": self.custom_google_token_uri,
             "WAREHOUSE_PATH": self.custom_warehouse_path,
             "LAKE_ROOT": self.custom_lake_root,
             "AIRFLOW_HOME": self.custom_airflow_home,
@@ -154,6 +178,10 @@ class Settings:
             "ATTRIBUTION_WINDOW_DAYS": str(self.attribution_window_days),
             "MAILCHIMP_API_KEY": self.mailchimp_api_key,
             "HUBSPOT_ACCESS_TOKEN": self.hubspot_access_token,
+            "GOOGLE_SPREADSHEET_ID": self.google_spreadsheet_id,
+            "GOOGLE_CLIENT_ID": self.google_client_id,
+            "GOOGLE_CLIENT_SECRET": self.google_client_secret,
+            "GOOGLE_REFRESH_TOKEN": self.google_refresh_token,
             "PEOPLE_HASH_KEY": self.people_hash_key,
             **{name: str(value) for name, value in optional.items() if value is not None},
         }
@@ -173,6 +201,14 @@ class Settings:
     @property
     def hubspot_base_url(self) -> str:
         return self.custom_hubspot_base_url or self.mock_url
+
+    @property
+    def google_sheets_base_url(self) -> str:
+        return self.custom_google_sheets_base_url or self.mock_url
+
+    @property
+    def google_token_uri(self) -> str:
+        return self.custom_google_token_uri or f"{self.mock_url}/token"
 
     @property
     def warehouse_path(self) -> Path:

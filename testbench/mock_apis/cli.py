@@ -8,6 +8,7 @@ import orjson
 import typer
 
 from testbench.mock_apis.dirty import DEFAULT_DIRTY_RATE
+from testbench.mock_apis.google_sheets_routes import DEFAULT_GOOGLE_READ_QUOTA
 from testbench.mock_apis.rate_limits import DEFAULT_HUBSPOT_BURST, DEFAULT_HUBSPOT_SEARCH_RATE
 from testbench.mock_apis.truth import DEFAULT_ATTRIBUTION_WINDOW_DAYS, truth
 from testbench.mock_apis.world import World
@@ -61,6 +62,14 @@ FaultsOption = Annotated[
 FaultsSeed = Annotated[
     int, typer.Option(envvar="MOCK_FAULTS_SEED", min=0, help="Seed of the fault scenarios' draws.")
 ]
+GoogleReadQuota = Annotated[
+    int,
+    typer.Option(
+        envvar="MOCK_GOOGLE_READ_QUOTA",
+        min=1,
+        help="Google Sheets read requests allowed per minute per user.",
+    ),
+]
 HubSpotSearchRate = Annotated[
     int,
     typer.Option(
@@ -77,10 +86,12 @@ def _serve(
     hubspot_search_rate: int,
     faults: str = "",
     faults_seed: int = 0,
+    google_read_quota: int = DEFAULT_GOOGLE_READ_QUOTA,
 ) -> None:
     import uvicorn  # only the serving path needs it
 
     from testbench.mock_apis.faults import Faults
+    from testbench.mock_apis.google_sheets_routes import GoogleAuth
     from testbench.mock_apis.rate_limits import HubSpotLimits
     from testbench.mock_apis.server import create_app
 
@@ -97,7 +108,7 @@ def _serve(
     )
     # Quiet: no access log (it would print every request), warnings and errors only.
     uvicorn.run(
-        create_app(world, limits, fault_mode),
+        create_app(world, limits, fault_mode, GoogleAuth(read_quota=google_read_quota)),
         host=host,
         port=port,
         log_level="warning",
@@ -118,11 +129,21 @@ def default(
     hubspot_search_rate: HubSpotSearchRate = DEFAULT_HUBSPOT_SEARCH_RATE,
     faults: FaultsOption = "",
     faults_seed: FaultsSeed = 0,
+    google_read_quota: GoogleReadQuota = DEFAULT_GOOGLE_READ_QUOTA,
 ) -> None:
     """With no subcommand, serve."""
     if ctx.invoked_subcommand is None:
         world = World(seed, scale, days_advanced, dirty_rate)
-        _serve(host, port, world, hubspot_burst, hubspot_search_rate, faults, faults_seed)
+        _serve(
+            host,
+            port,
+            world,
+            hubspot_burst,
+            hubspot_search_rate,
+            faults,
+            faults_seed,
+            google_read_quota,
+        )
 
 
 @app.command()
@@ -137,10 +158,20 @@ def serve(
     hubspot_search_rate: HubSpotSearchRate = DEFAULT_HUBSPOT_SEARCH_RATE,
     faults: FaultsOption = "",
     faults_seed: FaultsSeed = 0,
+    google_read_quota: GoogleReadQuota = DEFAULT_GOOGLE_READ_QUOTA,
 ) -> None:
     """Serve the mock APIs until interrupted."""
     world = World(seed, scale, days_advanced, dirty_rate)
-    _serve(host, port, world, hubspot_burst, hubspot_search_rate, faults, faults_seed)
+    _serve(
+        host,
+        port,
+        world,
+        hubspot_burst,
+        hubspot_search_rate,
+        faults,
+        faults_seed,
+        google_read_quota,
+    )
 
 
 @app.command("truth")

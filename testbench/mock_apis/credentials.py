@@ -7,7 +7,14 @@ tests do, to check that no credential leaks into any output).
 
 import os
 
-from pipeline.config import DEV_HUBSPOT_TOKEN, DEV_MAILCHIMP_API_KEY
+from pipeline.config import (
+    DEV_GOOGLE_CLIENT_ID,
+    DEV_GOOGLE_CLIENT_SECRET,
+    DEV_GOOGLE_REFRESH_TOKEN,
+    DEV_GOOGLE_SPREADSHEET_ID,
+    DEV_HUBSPOT_TOKEN,
+    DEV_MAILCHIMP_API_KEY,
+)
 
 
 def mailchimp_api_key() -> str:
@@ -16,3 +23,17 @@ def mailchimp_api_key() -> str:
 
 def hubspot_token() -> str:
     return os.environ.get("MOCK_HUBSPOT_TOKEN", "").strip() or DEV_HUBSPOT_TOKEN
+
+
+def google_spreadsheet_id() -> str:
+    """The one spreadsheet the mock serves (any other id is a 404)."""
+    return os.environ.get("MOCK_GOOGLE_SPREADSHEET_ID", "").strip() or DEV_GOOGLE_SPREADSHEET_ID
+
+
+def google_oauth_client() -> tuple[str, str, str]:
+    """The OAuth client (id, secret) and the refresh token the mock's token endpoint accepts."""
+    return (
+        os.environ.get("MOCK_GOOGLE_CLIENT_ID", "").strip() or DEV_GOOGLE_CLIENT_ID,
+        os.environ.get("MOCK_GOOGLE_CLIENT_SECRET", "").strip() or DEV_GOOGLE_CLIENT_SECRET,
+        os.environ.get("MOCK_GOOGLE_REFRESH_TOKEN", "").strip() or DEV_GOOGLE_REFRESH_TOKEN,
+    )

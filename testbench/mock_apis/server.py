@@ -10,8 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from testbench.mock_apis import credentials, hubspot_routes, mailchimp_routes
+from testbench.mock_apis import credentials, google_sheets_routes, hubspot_routes, mailchimp_routes
 from testbench.mock_apis.faults import Faults, FaultsMiddleware
+from testbench.mock_apis.google_sheets_routes import GoogleAuth
 from testbench.mock_apis.rate_limits import HubSpotLimits
 from testbench.mock_apis.responses import BadRequest, JSONResponse, int_param
 from testbench.mock_apis.timeline import mailchimp_time
@@ -83,7 +84,10 @@ async def injected_faults(request: Request) -> Response:
 
 
 def create_app(
-    world: World, hubspot_limits: HubSpotLimits | None = None, faults: Faults | None = None
+    world: World,
+    hubspot_limits: HubSpotLimits | None = None,
+    faults: Faults | None = None,
+    google: GoogleAuth | None = None,
 ) -> Starlette:
     """The app over ``world``; the accepted credentials are read once, from the environment."""
     app = Starlette(
@@ -95,12 +99,15 @@ def create_app(
             Route("/_mock/faults", injected_faults, methods=["GET", "POST", "DELETE"]),
             *mailchimp_routes.routes(),
             *hubspot_routes.routes(),
+            *google_sheets_routes.routes(),
         ]
     )
     app.state.world = world
     app.state.mailchimp_api_key = credentials.mailchimp_api_key()
     app.state.hubspot_token = credentials.hubspot_token()
     app.state.hubspot_limits = hubspot_limits or HubSpotLimits()
+    # Google Sheets: the service account's key pair, the tokens issued, each user's read quota.
+    app.state.google = google or GoogleAuth()
     app.state.mailchimp_in_flight = Counter()
     app.state.mailchimp_max_connections = MAILCHIMP_MAX_CONNECTIONS
     # Off unless asked for: an empty Faults changes nothing.

@@ -15,6 +15,7 @@ from typing import Any
 
 from testbench.mock_apis import (
     dirty,
+    google_sheets,
     hubspot,
     hubspot_account,
     hubspot_email_events,
@@ -110,6 +111,8 @@ def truth(
         "dirty_rate": world.dirty_rate,
         "dirty": _defect_counts(world, deals),
     }
+    # The marketing spreadsheet: spend per campaign, return on spend, the rows to quarantine.
+    result["google_sheets"] = google_sheets.spend_truth(world, campaign_rows)
     other_keys = _other_stream_keys(world)
     result["counts"].update({stream: len(rows) for stream, rows in other_keys.items()})
     if keys:
