@@ -4,7 +4,9 @@
 One run, end to end, in stages (task groups) with quality gates between them:
 
 1. **ingest**: the Airbyte sources read the APIs (the mock APIs by default) and `destination-duckdb`
-   lands them in `raw_mailchimp` / `raw_hubspot`; **check_raw** (Great Expectations) gates them.
+   lands them in `raw_mailchimp` / `raw_hubspot` / `raw_google_sheets` (the marketing team's
+   spreadsheet of spend and targets, replaced whole each run); **check_raw** (Great
+   Expectations) gates them.
 2. **lake**: the high-volume email activity takes its own Airbyte connection to `destination-lake`
    (bronze Parquet, one partition per ingestion date); Spark builds silver (typed, deduplicated,
    partitioned by event date) and gold (engagement per campaign and day, per person, sessions)
@@ -49,6 +51,7 @@ WAREHOUSE_WRITER_POOL = "duckdb_writer"
 
 RAW_MAILCHIMP = Asset("warehouse.raw_mailchimp")
 RAW_HUBSPOT = Asset("warehouse.raw_hubspot")
+RAW_GOOGLE_SHEETS = Asset("warehouse.raw_google_sheets")
 LAKE_BRONZE = Asset("lake.bronze.email_activity")
 LAKE_SILVER = Asset("lake.silver.email_activity")
 LAKE_GOLD = Asset("lake.gold")
@@ -173,7 +176,7 @@ def _warehouse_group() -> TaskGroup:
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
     doc_md=__doc__,
-    tags=["elt", "mailchimp", "hubspot", "dbt", "spark", "great-expectations"],
+    tags=["elt", "mailchimp", "hubspot", "google-sheets", "dbt", "spark", "great-expectations"],
 )
 def campaign_pipeline():
     with TaskGroup("ingest", tooltip="Airbyte: sources -> destination-duckdb") as ingest:
@@ -190,8 +193,15 @@ def campaign_pipeline():
 
             return _run("extract_load_hubspot", extract_load, connection="hubspot")
 
+        @task(pool=WAREHOUSE_WRITER_POOL, outlets=[RAW_GOOGLE_SHEETS])
+        def extract_load_google_sheets() -> dict:
+            from pipeline.steps import extract_load
+
+            return _run("extract_load_google_sheets", extract_load, connection="google_sheets")
+
         extract_load_mailchimp()
         extract_load_hubspot()
+        extract_load_google_sheets()
 
     @task
     def check_raw() -> dict:

@@ -389,7 +389,10 @@ def advance(
 @app.command()
 def sync(
     connection: Annotated[
-        str, typer.Argument(help="mailchimp, hubspot (into DuckDB) or mailchimp_events (the lake)")
+        str,
+        typer.Argument(
+            help="mailchimp, hubspot, google_sheets (into DuckDB) or mailchimp_events (the lake)"
+        ),
     ],
     run_date: RunDate = None,
     verbose: Verbose = False,

@@ -48,7 +48,7 @@ class Connection:
     """
 
     name: str
-    source: str  # mailchimp | hubspot
+    source: str  # mailchimp | hubspot | google-sheets
     destination: str  # destination-duckdb | destination-lake
     raw_schema: str | None = None  # where destination-duckdb lands the streams
     streams: tuple[str, ...] | None = None  # only these streams (None: all but `excluded`)
@@ -57,6 +57,8 @@ class Connection:
     def source_config(self, settings: Settings) -> dict[str, Any]:
         if self.source == "mailchimp":
             return {"apikey": settings.mailchimp_api_key, "base_url": settings.mailchimp_base_url}
+        if self.source == "google-sheets":
+            return google_sheets_config(settings)
         return {
             "access_token": settings.hubspot_access_token,
             "base_url": settings.hubspot_base_url,
@@ -81,10 +83,38 @@ CONNECTIONS: dict[str, Connection] = {
         "mailchimp", "mailchimp", "destination-duckdb", "raw_mailchimp", excluded=EVENT_STREAMS
     ),
     "hubspot": Connection("hubspot", "hubspot", "destination-duckdb", "raw_hubspot"),
+    # The marketing team's spreadsheet (spend, targets): every tab read whole, tables replaced.
+    "google_sheets": Connection(
+        "google_sheets", "google-sheets", "destination-duckdb", "raw_google_sheets"
+    ),
     "mailchimp_events": Connection(
         "mailchimp_events", "mailchimp", "destination-lake", streams=EVENT_STREAMS
     ),
 }
+
+
+def google_sheets_config(settings: Settings) -> dict[str, Any]:
+    """source-google-sheets' config: a service account when its key file is configured, else the
+    OAuth client; snake_case names, so tabs land as ``raw_google_sheets.campaign_spend``."""
+    if settings.google_service_account_json:
+        credentials = {
+            "auth_type": "Service",
+            "service_account_info": settings.google_service_account_json,
+        }
+    else:
+        credentials = {
+            "auth_type": "Client",
+            "client_id": settings.google_client_id,
+            "client_secret": settings.google_client_secret,
+            "refresh_token": settings.google_refresh_token,
+        }
+    return {
+        "spreadsheet_id": settings.google_spreadsheet_id,
+        "credentials": credentials,
+        "base_url": settings.google_sheets_base_url,
+        "token_uri": settings.google_token_uri,
+        "names_conversion": True,
+    }
 
 
 def extract_load(

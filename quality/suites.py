@@ -97,6 +97,13 @@ RAW_REQUIRED_COLUMNS = {
         "id", "createdAt", "updatedAt", "properties_amount", "properties_hs_is_closed_won",
         "contacts", "companies",
     ],
+    # The marketing team's spreadsheet: columns are its header row, in snake_case.
+    "raw_google_sheets.campaign_spend": [
+        "row_number", "campaign", "channel", "month", "amount", "currency",
+    ],
+    "raw_google_sheets.pipeline_targets": [
+        "row_number", "audience", "quarter", "target_pipeline_usd",
+    ],
 }  # fmt: skip
 
 
@@ -120,6 +127,9 @@ def _raw_rules(table: str) -> list[Expectation]:
                 column="status", value_set=CAMPAIGN_STATUSES, mostly=0.95
             ),
         ],
+        # A sheet row's number is its key; the tables are replaced whole, so it is unique.
+        "raw_google_sheets.campaign_spend": _primary_key("row_number"),
+        "raw_google_sheets.pipeline_targets": _primary_key("row_number"),
         "raw_mailchimp.email_activity": [
             *_not_null("campaign_id", "email_id", "action", "timestamp"),
             gxe.ExpectColumnValuesToBeInSet(column="action", value_set=EMAIL_ACTIONS),

@@ -88,7 +88,28 @@ RAW_TABLES = {
         properties_pipeline VARCHAR, properties_closedate VARCHAR, properties_createdate VARCHAR,
         properties_hs_lastmodifieddate VARCHAR, properties_hs_object_id VARCHAR,
         properties_hs_is_closed_won VARCHAR, contacts JSON, companies JSON""",
+    # The marketing spreadsheet's tabs: every cell a string, as typed.
+    "raw_google_sheets.campaign_spend": """
+        row_number BIGINT, campaign VARCHAR, channel VARCHAR, month VARCHAR, amount VARCHAR,
+        currency VARCHAR, owner VARCHAR, notes VARCHAR""",
+    "raw_google_sheets.pipeline_targets": """
+        row_number BIGINT, audience VARCHAR, quarter VARCHAR, target_pipeline_usd VARCHAR,
+        owner VARCHAR""",
 }
+
+# (row number, campaign as typed, channel, month, amount, currency): c1 costs $1,000 + 500 EUR
+# ($540), c2 £100 ($127) typed twice; then a header typed again, a typo, an amount not yet known.
+CAMPAIGN_SPEND = [
+    (3, "March newsletter", "Email", "2024-03", "$1,000.00", ""),
+    (4, "march  newsletter ", "LinkedIn Ads", "2024-03", "500,00", "EUR"),
+    (5, "Mid-March offer", "Email", "2024-03", "£100", ""),
+    (6, "Mid-March offer", "Email", "2024-03", "£100", ""),
+    (7, "Campaign", "Channel", "Month", "Spend (net)", "Currency"),
+    (8, "Mid-March ofer", "Email", "2024-03", "$50", ""),
+    (9, "Empty segment", "Email", "2024-03", "TBD", ""),
+]
+# (row number, audience, quarter, target as typed)
+PIPELINE_TARGETS = [(2, "Newsletter", "Q1 2024", "$10,000"), (3, "Newsletter", "Q2 2024", "5000")]
 
 
 def subscriber_hash(email: str) -> str:
@@ -373,7 +394,7 @@ def _deal_rows(deals: list[tuple], updated: str) -> list[tuple]:
 
 
 def _write_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for schema in ("raw_mailchimp", "raw_hubspot"):
+    for schema in ("raw_mailchimp", "raw_hubspot", "raw_google_sheets"):
         con.execute(f"create schema {schema}")
     for table, columns in RAW_TABLES.items():
         con.execute(f"create table {table} ({columns}, {AIRBYTE_COLUMNS})")
@@ -430,6 +451,12 @@ def _write_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         ("raw_hubspot.deals", DEALS, STALE_DEALS, _deal_rows),
     ):
         _insert_versions(con, table, build(rows, UPDATED_AT), build(stale, STALE_UPDATED_AT))
+    _insert(
+        con,
+        "raw_google_sheets.campaign_spend",
+        [(*row, "Dana", "invoiced") for row in CAMPAIGN_SPEND],
+    )
+    _insert(con, "raw_google_sheets.pipeline_targets", [(*row, "Sam") for row in PIPELINE_TARGETS])
 
 
 def email_event_row(

@@ -75,6 +75,7 @@ def test_pipeline_is_wired_in_order(dagbag):
     assert outside == {
         "ingest.extract_load_mailchimp": {"check_raw"} | closing,
         "ingest.extract_load_hubspot": {"check_raw"} | closing,
+        "ingest.extract_load_google_sheets": {"check_raw"} | closing,
         "check_raw": first | closing,
         # a group's inner task reaches the closing tasks through the group's last task
         "lake.land_email_events": {"lake.build_lake"},
@@ -149,7 +150,11 @@ def test_tasks_follow_production_practice(dagbag):
         assert task.retries >= 1, task.task_id
         assert task.execution_timeout is not None, task.task_id
         assert task.execution_timeout <= timedelta(hours=1), task.task_id
-    writers = {"ingest.extract_load_mailchimp", "ingest.extract_load_hubspot"}
+    writers = {
+        "ingest.extract_load_mailchimp",
+        "ingest.extract_load_hubspot",
+        "ingest.extract_load_google_sheets",
+    }
     writers |= {t.task_id for t in dag.tasks if type(t).__name__ in DBT_OPERATORS}
     assert len(writers) > 10, "every dbt model is a warehouse writer"
     for task_id in writers:

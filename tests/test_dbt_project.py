@@ -321,6 +321,10 @@ def test_unclean_rows_are_quarantined_with_their_reason(built: dict) -> None:
             ("hubspot.deals", "d6", "missing amount"),
             ("hubspot.deals", "d9", "unparseable amount"),
             ("hubspot.deals", None, "missing id"),
+            ("google_sheets.campaign_spend", "6", "duplicate row"),
+            ("google_sheets.campaign_spend", "7", "repeated header row"),
+            ("google_sheets.campaign_spend", "8", "no matching campaign"),
+            ("google_sheets.campaign_spend", "9", "unparseable amount"),
         ],
         key=str,
     )
@@ -367,6 +371,41 @@ def test_raw_rows_reconcile_with_clean_and_quarantined(built: dict) -> None:
     }
 
 
+def test_return_on_spend_uses_the_spend_that_parses_and_matches(built: dict) -> None:
+    """c1: $1,000 + 500,00 EUR (x 1.08) typed under two spellings of its name; c2: £100 (x 1.27)
+    once (the second copy is a duplicate); c3's "TBD" and the typo'd row count for nothing."""
+    rows = query(
+        built["warehouse"],
+        "select spend.campaign_id, spend.spend_usd, spend.has_spend, spend.return_on_spend,"
+        " performance.won_revenue, spend.cost_per_won_deal, performance.won_deals"
+        " from marts.campaign_return_on_spend as spend"
+        " inner join marts.campaign_performance as performance using (campaign_id)"
+        " order by spend.campaign_id",
+    )
+    spend = {row[0]: (float(row[1]), row[2]) for row in rows}
+    assert spend == {"c1": (1540.0, True), "c2": (127.0, True), "c3": (0.0, False)}
+    for campaign_id, spend_usd, has_spend, ratio, revenue, per_deal, deals in rows:
+        if has_spend:
+            assert ratio == pytest.approx(float(revenue) / float(spend_usd)), campaign_id
+            assert per_deal == (pytest.approx(float(spend_usd) / deals) if deals else None)
+        else:
+            assert ratio is None, "no spend: no ratio, never a division by zero"
+    (target,) = query(
+        built["warehouse"],
+        "select target_pipeline_usd, spend_usd from marts.pipeline_vs_target"
+        " where audience_name = 'Newsletter' and quarter_start_date = date '2024-01-01'",
+    )
+    assert (float(target[0]), float(target[1])) == (10000.0, 1667.0)
+    (counts,) = query(
+        built["warehouse"],
+        "select (select count(*) from raw_google_sheets.campaign_spend),"
+        " (select count(*) from intermediate.int_campaign_spend_matched where is_matched),"
+        " (select count(*) from quarantine.quarantine_rows"
+        "  where source_stream = 'google_sheets.campaign_spend')",
+    )
+    assert counts == (7, 3, 4), "raw rows = matched + quarantined"
+
+
 EMAIL_LIKE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
@@ -376,7 +415,7 @@ def test_no_mart_holds_an_email_address(built: dict) -> None:
         "select table_name, column_name from information_schema.columns"
         " where table_schema = 'marts' and data_type = 'VARCHAR'",
     )
-    assert len({table for table, _ in columns}) == 8  # every mart is searched
+    assert len({table for table, _ in columns}) == 10  # every mart is searched
     found = []
     for table, column in columns:
         values = query(built["warehouse"], f'select distinct "{column}" from marts."{table}"')

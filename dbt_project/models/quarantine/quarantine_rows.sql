@@ -41,6 +41,18 @@ deals as (
 
 ),
 
+spend as (
+
+    select * from {{ ref('base_google_sheets__campaign_spend') }}
+
+),
+
+matched_spend as (
+
+    select * from {{ ref('int_campaign_spend_matched') }}
+
+),
+
 -- each stream's key, named as the stream's raw table is (<source>.<stream>)
 quarantined as (
 
@@ -97,6 +109,18 @@ quarantined as (
         _airbyte_raw_id
     from deals
     where quarantine_reason is not null
+    union all
+    -- a spend row that does not parse, or that parses but names no campaign
+    select
+        'google_sheets.campaign_spend' as source_stream,
+        cast(spend.spend_row_number as varchar) as record_key,
+        coalesce(spend.quarantine_reason, 'no matching campaign') as quarantine_reason,
+        spend.raw_record,
+        spend._airbyte_raw_id
+    from spend
+    left join matched_spend
+        on spend.spend_row_number = matched_spend.spend_row_number
+    where spend.quarantine_reason is not null or not matched_spend.is_matched
 
 ),
 
