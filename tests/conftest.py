@@ -27,6 +27,12 @@ from typing import Any
 import pytest
 import requests
 
+from pipeline.config import (
+    DEV_GOOGLE_CLIENT_ID,
+    DEV_GOOGLE_CLIENT_SECRET,
+    DEV_GOOGLE_REFRESH_TOKEN,
+    DEV_GOOGLE_SPREADSHEET_ID,
+)
 from testbench.support import running_mock_apis
 
 MOCK_SEED = 7
@@ -93,6 +99,38 @@ class MockApi:
             expect,
         )
 
+    @property
+    def google_token_uri(self) -> str:
+        return f"{self.url}/token"
+
+    def google_service_account(self) -> str:
+        """The key file (JSON text) of the mock's service account, made when the server started."""
+        response = requests.get(f"{self.url}/_mock/google/service-account.json", timeout=(5, 30))
+        response.raise_for_status()
+        return response.text
+
+    def google_sheets_config(self, service_account: bool = True) -> dict[str, Any]:
+        """A source-google-sheets config for the mock's spreadsheet."""
+        if service_account:
+            credentials = {
+                "auth_type": "Service",
+                "service_account_info": self.google_service_account(),
+            }
+        else:
+            credentials = {
+                "auth_type": "Client",
+                "client_id": DEV_GOOGLE_CLIENT_ID,
+                "client_secret": DEV_GOOGLE_CLIENT_SECRET,
+                "refresh_token": DEV_GOOGLE_REFRESH_TOKEN,
+            }
+        return {
+            "spreadsheet_id": DEV_GOOGLE_SPREADSHEET_ID,
+            "credentials": credentials,
+            "base_url": self.url,
+            "token_uri": self.google_token_uri,
+            "names_conversion": True,
+        }
+
     def truth(self, keys: bool = False, attribution_window_days: int = 30) -> dict[str, Any]:
         """The ground truth of the served world (``keys=True`` adds every stream's primary keys)."""
         response = requests.get(
@@ -143,6 +181,7 @@ def running_mock_api(
 # use it compare against clean expectations (tests of dirty data start a private server).
 SHARED_SERVER_OPTIONS = (
     *("--hubspot-burst", "100000", "--hubspot-search-rate", "1000"),
+    *("--google-read-quota", "100000"),
     *("--dirty-rate", "0"),
 )
 
@@ -177,12 +216,14 @@ TIERS = {
         "test_mock_dirty",
         "test_mock_endpoints",
         "test_mock_faults",
+        "test_mock_google_sheets",
         "test_mock_limits",
         "test_mock_scale",
         "test_orchestrator",
         "test_secrets",
         "test_source_hubspot",
         "test_source_mailchimp",
+        "test_source_google_sheets",
     ),
     # Longest first (see pytest_collection_modifyitems).
     "integration": (

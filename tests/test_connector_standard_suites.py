@@ -1,4 +1,4 @@
-"""airbyte-cdk's standard test suites (``airbyte_cdk.test.standard_tests``) for both sources.
+"""airbyte-cdk's standard test suites (``airbyte_cdk.test.standard_tests``) for the three sources.
 
 The suites read a connector's ``acceptance-test-config.yml`` and the config files it names
 (``secrets/config.json``, ``integration_tests/invalid_config.json``). Nothing secret is
@@ -28,6 +28,7 @@ if not {"image_tests", "requires_creds"} <= {m.split(":")[0] for m in _INI.get("
 
 from airbyte_cdk.test.standard_tests import SourceTestSuiteBase  # noqa: E402
 from airbyte_cdk.test.standard_tests.pytest_hooks import pytest_generate_tests  # noqa: E402, F401
+from source_google_sheets import SourceGoogleSheets  # noqa: E402
 from source_hubspot import SourceHubspot  # noqa: E402
 from source_mailchimp import SourceMailchimp  # noqa: E402
 
@@ -99,3 +100,14 @@ class TestSourceHubspot(_MockConfigured):
     def configs(mock_api) -> tuple[dict[str, Any], dict[str, Any]]:
         valid = {"access_token": mock_api.hubspot_token, "base_url": mock_api.hubspot_base_url}
         return valid, {**valid, "access_token": "pat-na1-invalid"}
+
+
+class TestSourceGoogleSheets(_MockConfigured):
+    connector = SourceGoogleSheets
+    root = _connector_copy("source_google_sheets")
+
+    @staticmethod
+    def configs(mock_api) -> tuple[dict[str, Any], dict[str, Any]]:
+        valid = mock_api.google_sheets_config(service_account=False)
+        invalid = {**valid, "credentials": {**valid["credentials"], "refresh_token": "1//invalid"}}
+        return valid, invalid
