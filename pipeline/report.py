@@ -120,6 +120,29 @@ def funnel_chart(warehouse: Path) -> str | None:
     return _svg(figure)
 
 
+def return_on_spend_chart(warehouse: Path) -> str | None:
+    """Revenue per dollar spent, per month of sending (spend: the marketing spreadsheet)."""
+    rows = _query(
+        warehouse,
+        """
+        select sent_month, spend_usd, won_revenue, coalesce(return_on_spend, 0) as return_on_spend
+        from marts.monthly_return_on_spend
+        order by sent_month
+        """,
+    )
+    if not rows:
+        return None
+    figure, axes = _figure()
+    months = [row["sent_month"] for row in rows]
+    axes.bar(months, [row["return_on_spend"] for row in rows], width=20, color=BAR)
+    axes.axhline(1.0, color=ACCENT, linewidth=1.2, label="break-even (revenue = spend)")
+    axes.set_ylabel("won revenue per dollar spent")
+    axes.legend(frameon=False)
+    axes.set_title("Return on spend of the campaigns sent each month")
+    figure.autofmt_xdate()
+    return _svg(figure)
+
+
 def audience_chart(warehouse: Path) -> str | None:
     rows = _query(
         warehouse,
@@ -205,6 +228,7 @@ def render_report(settings: Settings, run_id: str) -> str:
         charts={
             "engagement": charts.get("engagement"),
             "revenue": charts.get("revenue"),
+            "return_on_spend": return_on_spend_chart(settings.warehouse_path),
             "funnel": funnel_chart(settings.warehouse_path),
             "audience": audience_chart(settings.warehouse_path),
         },

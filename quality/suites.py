@@ -248,6 +248,28 @@ def mart_checks(campaign_performance: str = DEFAULT_CAMPAIGN_PERFORMANCE) -> lis
             ],
         ),
         TableCheck(
+            f"{schema}.campaign_return_on_spend",
+            [
+                _not_empty(),
+                *_primary_key("campaign_id"),
+                # spend is what the sheet says it cost: never negative; ratios never below 0
+                gxe.ExpectColumnValuesToBeBetween(column="spend_usd", min_value=0),
+                gxe.ExpectColumnValuesToBeBetween(column="return_on_spend", min_value=0),
+                gxe.ExpectColumnValuesToBeBetween(column="cost_per_click", min_value=0),
+                # a lead is an attributed deal: never fewer leads than won deals
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A="leads", column_B="won_deals", or_equal=True
+                ),
+            ],
+        ),
+        TableCheck(
+            f"{schema}.pipeline_vs_target",
+            [
+                *_primary_key("pipeline_target_id"),
+                gxe.ExpectColumnValuesToBeBetween(column="target_pipeline_usd", min_value=0),
+            ],
+        ),
+        TableCheck(
             f"{schema}.fct_deals",
             [
                 _not_empty(),

@@ -47,6 +47,9 @@ def _raw_table(table: str, rows: int, extra: dict[str, str] | None = None) -> st
 WAREHOUSE_SQL = "\n".join(
     [
         "create schema raw_mailchimp; create schema raw_hubspot; create schema marts;",
+        "create schema raw_google_sheets;",
+        _raw_table("raw_google_sheets.campaign_spend", 2, {"row_number": "range + 3"}),
+        _raw_table("raw_google_sheets.pipeline_targets", 2, {"row_number": "range + 2"}),
         _raw_table("raw_mailchimp.lists", 2, {"id": "'l' || range"}),
         # member m0 is in two lists: the key of list_members is (id, list_id)
         _raw_table(
@@ -99,6 +102,14 @@ WAREHOUSE_SQL = "\n".join(
         create table marts.lifecycle_funnel as
         select * from (values ('f1', null), ('f2', 0.5))
             as t(lifecycle_funnel_id, conversion_from_previous_stage);
+        create table marts.campaign_return_on_spend as
+        select * from (values
+            ('c1', 400.0::decimal(18, 2), 1.25::double, 400.0::double, 2::bigint, 1::bigint),
+            ('c2', 0.0, null, null, 0, 0)
+        ) as t(campaign_id, spend_usd, return_on_spend, cost_per_click, leads, won_deals);
+        create table marts.pipeline_vs_target as
+        select * from (values ('t1', 10000.0::decimal(18, 2)))
+            as t(pipeline_target_id, target_pipeline_usd);
         """,
     ]
 )
@@ -232,13 +243,15 @@ def test_good_marts_pass_in_any_schema(warehouse: Path, context_dir: Path) -> No
                 "dim_people",
                 "audience_health",
                 "lifecycle_funnel",
+                "campaign_return_on_spend",
+                "pipeline_vs_target",
             )
         ),
     )
     result = check_marts(warehouse, context_dir, "main_marts.campaign_performance")
     assert result.success
     assert all(suite.startswith("main_marts.") for suite in result.statistics)
-    assert len(result.statistics) == 5
+    assert len(result.statistics) == 7
 
 
 MART_DEFECTS = {
@@ -268,6 +281,10 @@ MART_DEFECTS = {
     "churn above 1": (
         "update marts.audience_health set churn_rate = 2 where audience_month_id = 'a2'",
         "marts.audience_health: expect_column_values_to_be_between(column='churn_rate'",
+    ),
+    "negative spend": (
+        "update marts.campaign_return_on_spend set spend_usd = -1 where campaign_id = 'c2'",
+        "marts.campaign_return_on_spend: expect_column_values_to_be_between(column='spend_usd'",
     ),
     "engagement score above 100": (
         "update marts.dim_people set engagement_score = 120 where person_id = 'p2'",
