@@ -310,7 +310,8 @@ def _grid_data(window: Window) -> dict[str, Any]:
     }
 
 
-def spreadsheet(request: Request) -> Response:
+def _read(request: Request) -> tuple[tuple[Tab, ...], list[Window]] | Response:
+    """The tabs and the requested ranges of an authorized read; else Google's error."""
     refused = _authorize(request)
     if refused is not None:
         return refused
@@ -318,6 +319,14 @@ def spreadsheet(request: Request) -> Response:
     windows = _windows(request, sheets)
     if isinstance(windows, Response):
         return windows
+    return sheets, windows
+
+
+def spreadsheet(request: Request) -> Response:
+    read = _read(request)
+    if isinstance(read, Response):
+        return read
+    sheets, windows = read
     with_data = request.query_params.get("includeGridData", "false").lower() == "true"
     shown = [tab for tab in sheets if not windows or any(w.tab is tab for w in windows)]
     rendered = []
@@ -354,13 +363,10 @@ def spreadsheet(request: Request) -> Response:
 
 
 def values_batch_get(request: Request) -> Response:
-    refused = _authorize(request)
-    if refused is not None:
-        return refused
-    sheets = tabs(request.app.state.world)
-    windows = _windows(request, sheets)
-    if isinstance(windows, Response):
-        return windows
+    read = _read(request)
+    if isinstance(read, Response):
+        return read
+    _, windows = read
     if not windows:
         return google_error(400, "INVALID_ARGUMENT", "Must specify at least one range.")
     dimension = request.query_params.get("majorDimension", "ROWS").upper()
