@@ -64,7 +64,7 @@ def test_every_verb_has_help():
     [
         (["advance", "--days", "0"], {}, "--days"),
         (["run", "--scale", "3"], {}, "--scale"),
-        (["sync", "nowhere"], {}, "mailchimp, hubspot, mailchimp_events"),
+        (["sync", "nowhere"], {}, "mailchimp, hubspot, google_sheets, mailchimp_events"),
         (["sync"], {}, "connection"),
         (["check", "everything"], {}, "all, raw, lake or marts"),
         (["no-such-verb"], {}, "no-such-verb"),

@@ -42,6 +42,8 @@ SEED, SCALE = 11, 300
 # Credentials only this test uses, so that it can look for them in every output.
 MAILCHIMP_KEY = "e2etestsecret0mailchimp00000000-us3"
 HUBSPOT_TOKEN = "pat-na1-e2etestsecret-hubspot-token-0000"
+GOOGLE_CLIENT_SECRET = "GOCSPX-testonly-7d2b9e4c1a0f"
+GOOGLE_REFRESH_TOKEN = "1//testonly-refresh-3f8a6c2e9b1d"
 MART_COLUMNS = "campaign_id, recipients, opens, unique_opens, clicks, unique_clicks, won_deals"
 UI_STARTUP_SECONDS = 420
 UI_RUN_SECONDS = 1800
@@ -60,6 +62,11 @@ def pipeline_env(tmp_path_factory) -> tuple[Path, dict[str, str]]:
         "MOCK_SCALE": str(SCALE),
         "MOCK_MAILCHIMP_API_KEY": MAILCHIMP_KEY,
         "MOCK_HUBSPOT_TOKEN": HUBSPOT_TOKEN,
+        # Google's OAuth client secret and refresh token, on both sides, for the leak test.
+        "MOCK_GOOGLE_CLIENT_SECRET": GOOGLE_CLIENT_SECRET,
+        "GOOGLE_CLIENT_SECRET": GOOGLE_CLIENT_SECRET,
+        "MOCK_GOOGLE_REFRESH_TOKEN": GOOGLE_REFRESH_TOKEN,
+        "GOOGLE_REFRESH_TOKEN": GOOGLE_REFRESH_TOKEN,
         # Only the run the test triggers in the UI: no scheduled run competes with it.
         "PIPELINE_SCHEDULE": "none",
     }
@@ -238,6 +245,42 @@ def test_campaign_performance_matches_what_the_mock_served(cli_run, truth):
     assert sum(campaign["won_deals"] for campaign in truth["campaigns"]) > 0
 
 
+def test_return_on_spend_matches_the_mocks_truth_and_quarantine_reconciles(
+    pipeline_env, cli_run, truth
+):
+    """The spreadsheet's tabs landed in raw_google_sheets; per campaign, the marts' spend and
+    return on spend equal the truth's for the rows that parse and match; every other row is in
+    quarantine with the truth's reason."""
+    data, _ = pipeline_env
+    sheets = truth["google_sheets"]
+    expected = {row["campaign_id"]: row for row in sheets["campaigns"]}
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as connection:
+        tabs = {
+            table: connection.execute(f"select count(*) from raw_google_sheets.{table}").fetchone()
+            for table in ("campaign_spend", "pipeline_targets")
+        }
+        mart = connection.execute(
+            "select campaign_id, spend_usd, return_on_spend from marts.campaign_return_on_spend"
+            " where has_spend"
+        ).fetchall()
+        reasons = dict(
+            connection.execute(
+                "select quarantine_reason, count(*) from quarantine.quarantine_rows"
+                " where source_stream = 'google_sheets.campaign_spend' group by 1"
+            ).fetchall()
+        )
+    assert tabs == {
+        "campaign_spend": (sheets["tabs"]["Campaign spend"]["data_rows"],),
+        "pipeline_targets": (sheets["tabs"]["Pipeline targets"]["data_rows"],),
+    }
+    assert {row[0] for row in mart} == set(expected)
+    for campaign_id, spend_usd, return_on_spend in mart:
+        assert Decimal(str(spend_usd)) == Decimal(str(expected[campaign_id]["spend_usd"]))
+        assert return_on_spend == pytest.approx(expected[campaign_id]["return_on_spend"], abs=1e-6)
+    assert reasons == sheets["quarantine_reasons"]
+    assert any(row["return_on_spend"] > 0 for row in sheets["campaigns"])
+
+
 def test_raw_tables_hold_every_record_once_after_both_runs(pipeline_env, ui_run, truth):
     data, _ = pipeline_env
     counts = truth["counts"]
@@ -339,7 +382,13 @@ def test_no_secret_in_any_output(pipeline_env, cli_run, ui_run):
     GX artifacts, the reports) are searched for the credentials and for the installation's
     secrets (the signing keys, the admin password), which live in data/secrets/ only."""
     data, _ = pipeline_env
-    secrets = [MAILCHIMP_KEY, HUBSPOT_TOKEN, *_installation_secrets(data).values()]
+    secrets = [
+        MAILCHIMP_KEY,
+        HUBSPOT_TOKEN,
+        GOOGLE_CLIENT_SECRET,
+        GOOGLE_REFRESH_TOKEN,
+        *_installation_secrets(data).values(),
+    ]
     texts = [cli_run.output]
     for path in data.rglob("*"):
         if path.is_relative_to(data / "secrets"):
@@ -402,10 +451,12 @@ def test_the_run_report_renders_offline_with_its_charts(pipeline_env, cli_run, u
     dom = _chromium("--dump-dom", url, profile=tmp_path / "profile-dom")
     assert dom.returncode == 0, dom.stderr[-2000:]
     # Every step of the run is in the flow, and the business charts were drawn.
-    for step in ("extract_load_mailchimp", "land_email_events", "build_lake", "check_marts"):
+    for step in ("extract_load_mailchimp", "extract_load_google_sheets", "build_lake"):
         assert step in dom.stdout
+    assert "check_marts" in dom.stdout and "land_email_events" in dom.stdout
     assert dom.stdout.count("<svg") >= 2
     assert 'id="chart-revenue"><svg' in dom.stdout.replace("\n", "").replace("    ", "")
+    assert 'id="chart-return_on_spend"><svg' in dom.stdout.replace("\n", "").replace("    ", "")
 
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     SCREENSHOT.unlink(missing_ok=True)
