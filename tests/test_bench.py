@@ -61,7 +61,12 @@ def test_ingestion_stages_land_the_truth(results: dict) -> None:
     scale = results["scales"][0]
     truth = scale["truth_counts"]
     stages = scale["stages"]
-    assert set(stages) == {"ingest_mailchimp", "ingest_hubspot", "ingest_email_activity"}
+    assert set(stages) == {
+        "ingest_mailchimp",
+        "ingest_hubspot",
+        "ingest_google_sheets",
+        "ingest_email_activity",
+    }
     for row in stages.values():
         assert "error" not in row, row.get("error")
         assert row["records"] > 0

@@ -88,6 +88,9 @@ class ScaleRun:
             "MAILCHIMP_API_KEY": self.servers.mailchimp_api_key,
             "HUBSPOT_BASE_URL": self.servers.replay_url,
             "HUBSPOT_ACCESS_TOKEN": self.servers.hubspot_token,
+            # the spreadsheet is a few dozen rows: straight from the mock, no replay cache
+            "GOOGLE_SHEETS_BASE_URL": self.servers.mock_url,
+            "GOOGLE_TOKEN_URI": f"{self.servers.mock_url}/token",
         }
 
     # --- the parts of a scale ----------------------------------------------------------------

@@ -26,6 +26,8 @@ from testbench.benchmark.measure import emit
 INGESTIONS = {
     "ingest_mailchimp": "mailchimp",
     "ingest_hubspot": "hubspot",
+    # the spend sheet: tiny, but dbt's staging reads its tables
+    "ingest_google_sheets": "google_sheets",
     "ingest_email_activity": "mailchimp_events",
 }
 STAGES = (*INGESTIONS, "lake_spark", "dbt_build", "quality_checks")
