@@ -77,15 +77,21 @@ class SheetsClient:
                         f"{type(error).__name__}.",
                         failure_type=FailureType.transient_error,
                     ) from None
-                time.sleep(2**attempt)
+                time.sleep(_backoff(attempt))
                 continue
             if response.status_code == 200:
                 return orjson.loads(response.content)
             if response.status_code in (429, 500, 502, 503, 504) and attempt < MAX_RETRIES:
-                time.sleep(2**attempt)  # Google sends no Retry-After: back off exponentially
+                time.sleep(_backoff(attempt))  # Google sends no Retry-After
                 continue
             raise api_error(response)
         raise AssertionError("unreachable")
+
+
+def _backoff(attempt: int) -> float:
+    """Google's advice: exponential backoff, at most 64 s a wait. 2, 4, 8, 16, 32 s: together more
+    than the minute after which the per-minute read quota is refilled."""
+    return float(min(2 ** (attempt + 1), 64))
 
 
 def api_error(response: requests.Response) -> AirbyteTracedException:
