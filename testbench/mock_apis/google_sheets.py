@@ -80,14 +80,6 @@ class Tab:
     rows: tuple[SheetRow, ...]  # every row from row 1, title and header included
 
     @property
-    def values(self) -> list[list[str]]:
-        """The rows as the values API returns them: trailing empty cells and rows left out."""
-        values = [_trim(list(row.cells)) for row in self.rows]
-        while values and not values[-1]:
-            values.pop()
-        return values
-
-    @property
     def row_count(self) -> int:
         return len(self.rows) + 100  # a sheet has empty rows below what was typed
 
@@ -96,12 +88,6 @@ class Tab:
 
 def tabs(world: World) -> tuple[Tab, Tab]:
     return _spend_tab(world), _targets_tab(world)
-
-
-def _trim(cells: list[str]) -> list[str]:
-    while cells and cells[-1] == "":
-        cells.pop()
-    return cells
 
 
 def campaign_title(world: World, campaign: Campaign) -> str:
