@@ -54,6 +54,21 @@ def test_ping(mailchimp):
     assert mailchimp("/ping") == {"health_status": "Everything's Chimpy!"}
 
 
+def test_what_the_account_does_not_use_answers_empty_not_404(mailchimp, truth):
+    """Automations, groups, segment members, a draft's unsubscribes: empty, as MailChimp
+    answers an account without them (Airbyte's published connector reads them all)."""
+    assert mailchimp("/automations")["automations"] == []
+    for list_id in truth["keys"]["lists"]:
+        assert mailchimp(f"/lists/{list_id}/interest-categories")["categories"] == []
+        for segment in mailchimp(f"/lists/{list_id}/segments")["segments"]:
+            members = mailchimp(f"/lists/{list_id}/segments/{segment['id']}/members")
+            assert members["members"] == [] and segment["member_count"] == 0
+    drafts = set(truth["keys"]["campaigns"]) - set(truth["keys"]["reports"])
+    assert drafts, "the world has no draft campaign to ask about"
+    for campaign_id in drafts:
+        assert mailchimp(f"/reports/{campaign_id}/unsubscribed")["total_items"] == 0
+
+
 def test_reports_agree_with_the_truth(mailchimp, truth):
     reports = all_pages(mailchimp, "/reports", "reports")
     expected = {row["campaign_id"]: row for row in truth["campaigns"]}
@@ -330,8 +345,49 @@ def ms_of(event: dict[str, Any]) -> int:
 
 
 def test_hubspot_404s_are_hubspot_errors(hubspot_api):
-    assert hubspot_api("/crm/v3/pipelines/tickets", expect=404)["category"] == "OBJECT_NOT_FOUND"
+    assert hubspot_api("/crm/v3/pipelines/widgets", expect=404)["category"] == "OBJECT_NOT_FOUND"
     assert hubspot_api("/email/public/v1/nothing", expect=404)["status"] == "error"
+    assert hubspot_api("/crm/v3/objects/tickets/1", expect=404)["category"] == "OBJECT_NOT_FOUND"
+
+
+def test_what_the_portal_does_not_use_answers_empty_in_hubspots_envelopes(hubspot_api):
+    """As the real API answers a portal without tickets, forms, workflows or custom objects."""
+    assert hubspot_api("/crm/v3/schemas") == {"results": []}
+    assert hubspot_api("/crm/v3/pipelines/tickets") == {"results": []}
+    for object_type in ("tickets", "line_items", "0-7", "calls", "deal_split"):
+        assert hubspot_api(f"/crm/v3/objects/{object_type}") == {"results": []}
+        found = hubspot_api(f"/crm/v3/objects/{object_type}/search", {"limit": 10})
+        assert found == {"total": 0, "results": []}
+        names = {p["name"] for p in hubspot_api(f"/properties/v2/{object_type}/properties")}
+        assert {"hs_object_id", "hs_lastmodifieddate"} <= names
+    assert hubspot_api("/automation/v3/workflows") == {"workflows": []}
+    assert hubspot_api("/marketing/v3/forms") == {"results": []}
+    assert hubspot_api("/crm/v3/lists/search", {"count": 10})["lists"] == []
+    assert hubspot_api("/crm/v3/owners", archived="true") == {"results": []}
+    # A pair HubSpot defines that the world never links: no associations, not an error.
+    linked = hubspot_api("/crm/v4/associations/contact/contacts/batch/read", {"inputs": []})
+    assert linked == {"status": "COMPLETE", "results": []}
+
+
+def test_the_legacy_contacts_list_pages_through_every_contact(hubspot_api, truth):
+    vids, offset = [], 0
+    while True:
+        page = hubspot_api("/contacts/v1/lists/all/contacts/all", count=37, vidOffset=offset)
+        vids += [contact["vid"] for contact in page["contacts"]]
+        assert all(contact["list-memberships"] == [] for contact in page["contacts"])
+        offset = page["vid-offset"]
+        if not page["has-more"]:
+            break
+    assert (
+        len(vids)
+        == len(set(vids))
+        == truth["counts"]["contacts"]
+        - sum(truth["dirty"]["contacts"].get(key, 0) for key in ("duplicate_person",))
+    )
+    v1 = hubspot_api("/crm-pipelines/v1/pipelines/deals")["results"]
+    v3 = hubspot_api("/crm/v3/pipelines/deals")["results"]
+    assert [p["pipelineId"] for p in v1] == [p["id"] for p in v3]
+    assert [s["stageId"] for s in v1[0]["stages"]] == [s["id"] for s in v3[0]["stages"]]
 
 
 def test_search_returns_the_asked_properties_and_the_always_returned_ones(hubspot_api):

@@ -14,7 +14,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from testbench.mock_apis import hubspot, hubspot_account, hubspot_email_events, hubspot_search
+from testbench.mock_apis import (
+    hubspot,
+    hubspot_account,
+    hubspot_email_events,
+    hubspot_search,
+    hubspot_unused,
+)
 from testbench.mock_apis.rate_limits import HubSpotLimits
 from testbench.mock_apis.responses import (
     BadRequest,
@@ -145,7 +151,14 @@ def _render_arguments(request: Request, object_type: str) -> tuple[tuple[str, ..
     return names, associations
 
 
+def _unused(request: Request) -> str | None:
+    """The standard object type in the path if the portal has none of it (see hubspot_unused)."""
+    return hubspot_unused.unused_type(request.path_params["object_type"])
+
+
 def list_objects(request: Request, world: World) -> Payload:
+    if _unused(request):
+        return {"results": []}
     object_type = _object_type(request)
     limit = min(max(int_param(request, "limit", 10), 1), MAX_LIMIT)
     start = _decode_cursor(request.query_params.get("after"))
@@ -171,6 +184,8 @@ def list_objects(request: Request, world: World) -> Payload:
 
 
 def one_object(request: Request, world: World) -> Payload:
+    if _unused(request):
+        raise NotFound
     object_type = _object_type(request)
     names, associations = _render_arguments(request, object_type)
     record = hubspot.find(world, object_type, request.path_params["object_id"], names, associations)
@@ -185,6 +200,8 @@ def properties(request: Request, world: World) -> Payload:
 
 def legacy_properties(request: Request, world: World) -> Payload:
     """``/properties/v2/{type}/properties``: the same definitions as a bare JSON array."""
+    if unused := _unused(request):
+        return hubspot_unused.properties(unused)
     object_type = _object_type(request)
     return [
         hubspot.property_definition(definition, object_type)
@@ -193,14 +210,20 @@ def legacy_properties(request: Request, world: World) -> Payload:
 
 
 def search(request: Request, world: World) -> Payload:
+    if _unused(request):
+        return {"total": 0, "results": []}
     return hubspot_search.search(world, _object_type(request), request.state.body)
 
 
 def owners(request: Request, world: World) -> Payload:
+    if request.query_params.get("archived", "false").lower() == "true":
+        return {"results": []}  # no owner ever left the portal
     return {"results": hubspot_account.owners(world)}
 
 
 def pipelines(request: Request, world: World) -> Payload:
+    if hubspot_unused.unused_type(request.path_params["object_type"]) == "tickets":
+        return {"results": []}
     if request.path_params["object_type"] not in ("deals", "deal", "0-3"):
         raise NotFound
     return {"results": hubspot_account.deal_pipelines()}
@@ -208,10 +231,13 @@ def pipelines(request: Request, world: World) -> Payload:
 
 def associations(request: Request, world: World) -> Payload:
     """Associations v4 batch read: each input id with the ids it is associated with."""
+    names = request.path_params["from_type"], request.path_params["to_type"]
+    if any(hubspot_unused.unused_type(name) for name in names):
+        return {"status": "COMPLETE", "results": []}  # no such records, so no associations
     from_type, to_type = _object_type(request, "from_type"), _object_type(request, "to_type")
     type_id = ASSOCIATION_TYPE_IDS.get((from_type, to_type))
-    if type_id is None:
-        raise BadRequest(f"No association is defined from {from_type} to {to_type}")
+    if type_id is None:  # a pair HubSpot defines (contact to contact, say) the world never links
+        return {"status": "COMPLETE", "results": []}
     inputs = request.state.body.get("inputs") or []
     ids = [str(item.get("id", "")) if isinstance(item, dict) else str(item) for item in inputs]
     linked = hubspot.associated_ids(world, from_type, to_type, ids)
@@ -239,6 +265,24 @@ def email_events(request: Request, world: World) -> Payload:
     return {"events": page, "offset": str(offset + len(page)), "hasMore": has_more}
 
 
+def legacy_contacts(request: Request, world: World) -> Payload:
+    count = min(max(int_param(request, "count", 20), 1), MAX_LIMIT)
+    return hubspot_unused.legacy_contacts(world, int_param(request, "vidOffset", 0), count)
+
+
+def legacy_deal_pipelines(request: Request, world: World) -> Payload:
+    return {"results": hubspot_unused.legacy_deal_pipelines()}
+
+
+def list_search(request: Request, world: World) -> Payload:
+    return {"lists": [], "hasMore": False, "offset": 0, "total": 0}
+
+
+def _empty(path: str) -> Handler:
+    answer = hubspot_unused.EMPTY_GETS[path]
+    return lambda request, world: answer
+
+
 def not_found(request: Request, world: World) -> Payload:
     raise NotFound
 
@@ -259,6 +303,10 @@ def routes() -> list[Route]:
             methods=["POST"],
         ),
         Route("/email/public/v1/events", _endpoint(email_events)),
+        *(Route(path, _endpoint(_empty(path))) for path in hubspot_unused.EMPTY_GETS),
+        Route("/crm/v3/lists/search", _endpoint(list_search), methods=["POST"]),
+        Route("/contacts/v1/lists/all/contacts/all", _endpoint(legacy_contacts)),
+        Route("/crm-pipelines/v1/pipelines/deals", _endpoint(legacy_deal_pipelines)),
         Route("/crm/{path:path}", _endpoint(not_found), methods=["GET", "POST"]),
         Route("/properties/{path:path}", _endpoint(not_found)),
         Route("/email/{path:path}", _endpoint(not_found)),

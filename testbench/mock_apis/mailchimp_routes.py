@@ -235,12 +235,21 @@ def _sent_campaign_or_404(request: Request, world: World) -> Campaign:
     return item
 
 
+def _no_campaign_activity(item: Campaign, key: str) -> Payload | None:
+    """A draft's report lists (unsubscribes): MailChimp answers them empty, never 404."""
+    if item.is_sent:
+        return None
+    return {key: [], "campaign_id": item.id, "total_items": 0, "_links": []}
+
+
 def one_report(request: Request, world: World) -> Payload:
     return mailchimp_reports.report(world, _sent_campaign_or_404(request, world))
 
 
 def unsubscribed(request: Request, world: World) -> Payload:
-    item = _sent_campaign_or_404(request, world)
+    item = _campaign_or_404(request, world)
+    if (empty := _no_campaign_activity(item, "unsubscribes")) is not None:
+        return empty
     count, offset = _paging(request)
     offsets = world.unsubscribes(item)
     page = [mailchimp_reports.unsubscribe(world, item, n) for n in offsets[offset : offset + count]]
@@ -281,6 +290,32 @@ def tag_search(request: Request, world: World) -> Payload:
     return {"tags": found, "total_items": len(found)}
 
 
+def segment_members(request: Request, world: World) -> Payload:
+    """A saved segment's members: none, as its ``member_count`` says (the mock does not
+    evaluate segment conditions)."""
+    item = _audience_or_404(request, world)
+    wanted = request.path_params["segment_id"]
+    if not any(str(s["id"]) == wanted for s in mailchimp_segments.segments(world, item)):
+        raise NotFound
+    return {"members": [], "total_items": 0, "_links": []}
+
+
+def interest_categories(request: Request, world: World) -> Payload:
+    """An audience's groups (interest categories): the world's audiences have none."""
+    item = _audience_or_404(request, world)
+    return {"list_id": item.id, "categories": [], "total_items": 0, "_links": []}
+
+
+def interests(request: Request, world: World) -> Payload:
+    _audience_or_404(request, world)
+    raise NotFound  # no interest category exists, so none of its interests does
+
+
+def automations(request: Request, world: World) -> Payload:
+    """Classic automations: the account has none (it sends regular campaigns only)."""
+    return {"automations": [], "total_items": 0, "_links": []}
+
+
 def not_found(request: Request, world: World) -> Payload:
     raise NotFound
 
@@ -294,6 +329,13 @@ def routes() -> list[Route]:
         Route("/3.0/campaigns", _endpoint(campaigns)),
         Route("/3.0/campaigns/{campaign_id}", _endpoint(one_campaign)),
         Route("/3.0/lists/{list_id}/segments", _endpoint(segments)),
+        Route("/3.0/lists/{list_id}/segments/{segment_id}/members", _endpoint(segment_members)),
+        Route("/3.0/lists/{list_id}/interest-categories", _endpoint(interest_categories)),
+        Route(
+            "/3.0/lists/{list_id}/interest-categories/{category_id}/interests",
+            _endpoint(interests),
+        ),
+        Route("/3.0/automations", _endpoint(automations)),
         Route("/3.0/lists/{list_id}/tag-search", _endpoint(tag_search)),
         Route("/3.0/reports", _endpoint(reports)),
         Route("/3.0/reports/{campaign_id}", _endpoint(one_report)),
