@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -113,3 +114,17 @@ def running_mock_apis(
         log_path=log_path,
     ) as process:
         yield url, process
+
+
+def sync_uv_project(project: Path) -> Path:
+    """Sync a small uv project's own environment from its lock (a no-op when it is up to date)
+    and return its Python: for tools that cannot share the project's environment (PyAirbyte,
+    Airbyte's published connectors)."""
+    root = Path(__file__).resolve().parents[1]
+    uv = shutil.which("uv") or str(root / ".tools" / "bin" / "uv")
+    subprocess.run(
+        [uv, "sync", "--locked", "--compile-bytecode", "--quiet", "--project", str(project)],
+        check=True,
+        env={**os.environ, "UV_PYTHON_DOWNLOADS": "never", "VIRTUAL_ENV": ""},
+    )
+    return project / ".venv" / "bin" / "python"

@@ -227,6 +227,8 @@ TIERS = {
     ),
     # Longest first (see pytest_collection_modifyitems).
     "integration": (
+        # Clients we did not write, each in its own environment (synced once into its .venv).
+        "test_official_connectors",
         "test_sqlfluff",
         "test_sync_incremental",
         "test_quality",

@@ -9,32 +9,20 @@ PyAirbyte's handling of the records against our destination's.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import orjson
 
 from pipeline.executables import console_script
-from testbench.benchmark.measure import PROJECT_ROOT
+from testbench.support import sync_uv_project
 
 PROJECT = Path(__file__).resolve().parent / "pyairbyte"
 PYTHON = PROJECT / ".venv" / "bin" / "python"
 
 
-def uv() -> str:
-    return shutil.which("uv") or str(PROJECT_ROOT / ".tools" / "bin" / "uv")
-
-
 def ensure_environment() -> Path:
     """Sync PyAirbyte's own environment from its lock (a no-op when it is up to date)."""
-    subprocess.run(
-        [uv(), "sync", "--locked", "--compile-bytecode", "--quiet", "--project", str(PROJECT)],
-        check=True,
-        env={**os.environ, "UV_PYTHON_DOWNLOADS": "never", "VIRTUAL_ENV": ""},
-    )
-    return PYTHON
+    return sync_uv_project(PROJECT)
 
 
 def command(base_url: str, apikey: str, workdir: Path) -> list[str]:
