@@ -64,8 +64,10 @@ check: install ## Data-quality checks against the existing warehouse
 chaos: install ## Reliability suite once per seed (SEEDS=a,b,c; default 5 random; JOBS=N at once)
 	$(RUN) python -m testbench.chaos $(if $(SEEDS),--seeds $(SEEDS),--random-seeds 5) --jobs $(or $(JOBS),1)
 
+# A variable's default, not $(or ...): make splits a function's arguments at commas.
+SCALES ?= 10000,100000
 bench: install ## Benchmark ingestion, dbt, Spark, checks vs their limit and peers (SCALES=10000,100000)
-	$(RUN) python -m testbench.benchmark --scales $(or $(SCALES),10000,100000)
+	$(RUN) python -m testbench.benchmark --scales $(SCALES)
 
 clean: ## Remove generated data (warehouse, lake, Airflow DB, logs)
 	rm -rf data
