@@ -57,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{stream:32} {counts[stream]:>8}")
     if args.save_state:
         args.save_state.write_text(json.dumps(per_stream_state(messages)))
+    for error in errors:
+        detail = error.get("stderr") or error.get("trace", {}).get("error", {})
+        text = detail if isinstance(detail, str) else detail.get("internal_message") or detail
+        print("error:", str(text)[:600])
     print(f"{len(streams)} streams, {sum(counts.values())} records, {len(errors)} errors")
     return 1 if errors else 0
 
