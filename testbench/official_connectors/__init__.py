@@ -80,7 +80,11 @@ def install(connector: Official, mock_url: str) -> Path:
             shutil.copyfile(path, original)
         for real, mock_path in zip(connector.real_urls, connector.mock_paths, strict=True):
             text = text.replace(real, mock_url + mock_path)
-        path.write_text(text)
+        # A new file, never a write in place: uv installs by hard-linking its cache's files, and
+        # writing through the link would change the package for every environment made later.
+        replacement = path.with_name(path.name + ".new")
+        replacement.write_text(text)
+        os.replace(replacement, path)
         shutil.rmtree(path.parent / "__pycache__", ignore_errors=True)
     return connector.venv / "bin" / connector.executable
 
