@@ -1,9 +1,19 @@
 {#
-    A money amount from a string as people type it: '1,200.00', '$950', '950 USD'. Everything but
-    digits, the decimal point and a minus sign (currency signs and codes, thousands separators,
-    spaces) is removed; what is left must be a number, else null (the deals' base model
-    quarantines a deal without a readable amount).
+    A money amount as a person types it: '1,200.00', '$950', '950 USD' (a deal's amount),
+    '1.200,50', '€300' (a spreadsheet's). Currency signs, codes and spaces go; a comma followed by
+    one or two final digits is a decimal comma (then dots are thousands separators), any other
+    comma separates thousands. What is left must be a number, else null ('TBD', 'see invoice'):
+    the models quarantine what does not parse.
 #}
 {% macro parse_amount(column) -%}
-    try_cast(nullif(regexp_replace(trim({{ column }}), '[^0-9.-]', '', 'g'), '') as decimal(18, 2))
+    try_cast(
+        nullif(
+            case
+                when regexp_matches(regexp_replace(trim({{ column }}), '[^0-9.,-]', '', 'g'), ',[0-9]{1,2}$')
+                    then replace(replace(regexp_replace(trim({{ column }}), '[^0-9.,-]', '', 'g'), '.', ''), ',', '.')
+                else replace(regexp_replace(trim({{ column }}), '[^0-9.,-]', '', 'g'), ',', '')
+            end,
+            ''
+        ) as decimal(18, 2)
+    )
 {%- endmacro %}

@@ -64,11 +64,9 @@ final as (
         cast(won_deals as bigint) as won_deals,
         cast(pipeline_amount as decimal(18, 2)) as pipeline_amount,
         cast(won_revenue as decimal(18, 2)) as won_revenue,
-        cast(spend_usd / nullif(unique_clicks, 0) as double) as cost_per_click,
-        cast(spend_usd / nullif(pipeline_deals, 0) as double) as cost_per_lead,
-        cast(spend_usd / nullif(won_deals, 0) as double) as cost_per_won_deal,
-        -- revenue per dollar spent: 2.0 means every dollar brought two
-        cast(won_revenue / nullif(spend_usd, 0) as double) as return_on_spend
+        {{ spend_ratios(
+            'spend_usd', 'unique_clicks', 'pipeline_deals', 'won_deals', 'won_revenue'
+        ) }}
     from joined
 
 )

@@ -33,10 +33,7 @@ final as (
         cast(leads as bigint) as leads,
         cast(won_deals as bigint) as won_deals,
         cast(won_revenue as decimal(18, 2)) as won_revenue,
-        cast(spend_usd / nullif(unique_clicks, 0) as double) as cost_per_click,
-        cast(spend_usd / nullif(leads, 0) as double) as cost_per_lead,
-        cast(spend_usd / nullif(won_deals, 0) as double) as cost_per_won_deal,
-        cast(won_revenue / nullif(spend_usd, 0) as double) as return_on_spend
+        {{ spend_ratios('spend_usd', 'unique_clicks', 'leads', 'won_deals', 'won_revenue') }}
     from per_month
 
 )

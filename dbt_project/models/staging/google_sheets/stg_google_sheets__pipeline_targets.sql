@@ -19,7 +19,7 @@ parsed as (
             cast(regexp_extract(quarter, 'Q([1-4])', 1) as integer) * 3 - 2,
             1
         ) as quarter_start_date,
-        {{ parse_typed_amount('target_pipeline_usd') }} as target_pipeline_usd,
+        {{ parse_amount('target_pipeline_usd') }} as target_pipeline_usd,
         nullif(trim(owner), '') as target_owner
     from source
     where nullif(trim(audience), '') is not null

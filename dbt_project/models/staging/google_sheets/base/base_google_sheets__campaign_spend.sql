@@ -31,7 +31,7 @@ parsed as (
 
         -- amounts
         nullif(trim(amount), '') as amount_as_typed,
-        {{ parse_typed_amount('amount') }} as amount,
+        {{ parse_amount('amount') }} as amount,
         {{ typed_currency('amount', 'currency') }} as currency_code,
 
         -- the row as loaded, for the quarantine
