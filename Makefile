@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --locked --no-sync
 
-.PHONY: help install run up report test test-fast test-integration test-e2e lint format check clean chaos bench
+.PHONY: help install run up cluster compose report test test-fast test-integration test-e2e test-cluster lint format check clean chaos bench
 
 help: ## Show the verbs
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -32,6 +32,14 @@ run: install ## Run the whole pipeline end to end through Airflow, then print a 
 up: install ## Serve the Airflow UI on 127.0.0.1:8080 (scheduler included) with the mock APIs, until Ctrl-C
 	$(RUN) pipeline up
 
+# The production topology without Docker: PostgreSQL (from the OS's packages: see README.md),
+# Airflow's four components (LocalExecutor), a Spark master and two workers, the mock APIs.
+cluster: install ## Run the production topology on this machine (PostgreSQL, Airflow, Spark cluster) until Ctrl-C
+	$(RUN) pipeline cluster
+
+compose: install ## Write docker-compose.yml from the topology make cluster runs (pipeline/topology.py)
+	$(RUN) pipeline compose
+
 report: install ## Write the HTML report of the latest run (data/reports/)
 	$(RUN) pipeline report
 
@@ -49,6 +57,9 @@ test-integration: install ## Only the integration tier: dbt, Spark, GX, syncs, t
 
 test-e2e: install ## Only the end-to-end tier: Airflow runs, the playbook, bench and chaos smoke
 	$(RUN) pytest -m e2e
+
+test-cluster: install ## Only the production topology's tests (make cluster: two runs, faults; needs PostgreSQL)
+	$(RUN) pytest tests/test_cluster.py tests/test_cluster_runner.py tests/test_topology.py
 
 lint: install ## ruff (lint and format check)
 	$(RUN) ruff check .

@@ -293,12 +293,123 @@ def up(
 
 
 @app.command()
+def cluster(
+    scale: Scale = None,
+    seed: Seed = None,
+    run: Annotated[
+        bool,
+        typer.Option(
+            "--run",
+            help="Trigger one run of the DAG through Airflow's REST API, wait for it, print its "
+            "summary, then stop the cluster (the DAG's schedule is off for it).",
+        ),
+    ] = False,
+) -> None:
+    """Run the production topology on this machine until Ctrl-C: PostgreSQL, Airflow's four
+    components (LocalExecutor), a Spark master and two workers, the mock APIs (no Docker)."""
+    settings = _configure(mock_scale=scale, mock_seed=seed)
+    import signal
+
+    from pipeline.cluster import ClusterError, LocalCluster
+
+    if run:
+        settings = replace(settings, schedule=None)
+    # SIGTERM (a service manager, `kill`) stops the cluster like Ctrl-C does.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    topology = LocalCluster(
+        settings, say=lambda line: console.print(line, highlight=False, soft_wrap=True)
+    )
+    started = time.monotonic()
+    try:
+        with topology.running() as running:
+            console.print(f"cluster up in {time.monotonic() - started:.0f}s:", highlight=False)
+            for name, role, where in running.where():
+                line = f"  {name:22} {where or '-':44} {role}"
+                console.print(line, highlight=False, soft_wrap=True)
+            from pipeline.secrets import airflow_passwords_file
+
+            console.print(
+                f"Airflow UI: user admin, password in {airflow_passwords_file(settings)}; "
+                f"logs in {running.log_dir}. Ctrl-C stops everything.",
+                soft_wrap=True,
+            )
+            if run:
+                _cluster_run(running)
+            else:
+                while True:
+                    running.raise_on_failure()
+                    time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    except ClusterError as error:
+        raise _fail(str(error)) from None
+
+
+def _cluster_run(running) -> None:
+    """`pipeline cluster --run`: one DAG run through the REST API, like a person in the UI."""
+    from pipeline.cluster import AirflowApi
+    from pipeline.summary import print_summary, summarize
+
+    settings = running.settings
+    run_id = "cluster__" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    api = AirflowApi(settings)
+    started = time.monotonic()
+    api.trigger(run_id, {"pipeline_run_id": run_id})
+    with _run_progress(settings, run_id):
+        state = api.wait_for_run(run_id, seconds=3600)
+    seconds = round(time.monotonic() - started, 1)
+    summary = summarize(settings, run_id)
+    summary["seconds"] = seconds
+    print_summary(summary, Console())
+    if state != "success":
+        raise _fail(f"the run {run_id} ended {state} after {seconds}s: see the Airflow UI")
+    console.print(f"[green]done[/green]: the run {run_id} succeeded in {seconds}s", soft_wrap=True)
+
+
+@app.command()
+def secrets() -> None:
+    """Generate the installation's secrets (data/secrets, owner only), if missing."""
+    settings = _configure()
+    from pipeline.cluster import write_secrets
+
+    console.print(f"secrets in {write_secrets(settings)}", soft_wrap=True)
+
+
+@app.command()
+def compose(
+    check: Annotated[
+        bool, typer.Option("--check", help="Only check that docker-compose.yml is current.")
+    ] = False,
+) -> None:
+    """Write docker-compose.yml from the topology `pipeline cluster` runs (pipeline/topology.py)."""
+    from pipeline.config import PROJECT_ROOT
+    from pipeline.topology import compose_yaml
+
+    path = PROJECT_ROOT / "docker-compose.yml"
+    text = compose_yaml()
+    if check:
+        if path.read_text() != text:
+            raise _fail(f"{path} is not what pipeline/topology.py says: run `pipeline compose`")
+        return
+    path.write_text(text)
+    console.print(f"wrote {path}", soft_wrap=True)
+
+
+@app.command()
 def prepare(
     airflow: Annotated[
         bool,
         typer.Option(
             help="Also prepare the local Airflow (SQLite metadata DB and pool); --no-airflow for "
             "a deployment that prepares its own, as docker-compose.yml's airflow-init does.",
+        ),
+    ] = True,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force/--if-changed",
+            help="Parse the dbt project even when its manifest is current (--if-changed: only "
+            "when the project changed, as `make cluster` does at each start).",
         ),
     ] = True,
 ) -> None:
@@ -311,7 +422,7 @@ def prepare(
     log_file.parent.mkdir(parents=True, exist_ok=True)
     try:
         with console.status("dbt parse…") if _interactive() else _nothing():
-            services.prepare_dbt_manifest(settings, force=True)
+            services.prepare_dbt_manifest(settings, force=force)
         if airflow:
             with log_file.open("ab") as output:
                 services.prepare_airflow(settings, output)

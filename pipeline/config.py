@@ -74,6 +74,14 @@ class Settings:
     # The driver's heap; in local mode the driver is also the only executor, so this is what the
     # lake's jobs have to sort and aggregate in (Spark's own default, 1g, spills at ~10 M events).
     spark_driver_memory: str = "2g"
+    # --- the production topology on this machine (`pipeline cluster`, pipeline/topology.py) ----
+    # PostgreSQL for Airflow's metadata (not 5432, where a system PostgreSQL usually listens),
+    # Airflow's API server and UI, the Spark standalone master and its web UI (the two workers'
+    # web UIs take the next two ports).
+    postgres_port: int = 5433
+    airflow_api_port: int = 8080
+    spark_master_port: int = 7077
+    spark_ui_port: int = 8081
     # When Airflow runs the pipeline on its own: a cron expression or preset, or None for runs
     # triggered by hand only (PIPELINE_SCHEDULE=none).
     schedule: str | None = "@daily"
@@ -127,6 +135,10 @@ class Settings:
             mock_dirty_rate=read.share("MOCK_DIRTY_RATE", 0.02),
             spark_master=read.text("SPARK_MASTER", "local[*]"),
             spark_driver_memory=read.text("SPARK_DRIVER_MEMORY", "2g"),
+            postgres_port=read.integer("POSTGRES_PORT", 5433),
+            airflow_api_port=read.integer("AIRFLOW_API_PORT", 8080),
+            spark_master_port=read.integer("SPARK_MASTER_PORT", 7077),
+            spark_ui_port=read.integer("SPARK_MASTER_WEBUI_PORT", 8081),
             schedule=None if schedule.lower() == "none" else schedule,
             attribution_window_days=read.integer("ATTRIBUTION_WINDOW_DAYS", 30),
             mailchimp_api_key=read.text(
@@ -174,6 +186,10 @@ class Settings:
             "MOCK_DIRTY_RATE": str(self.mock_dirty_rate),
             "SPARK_MASTER": self.spark_master,
             "SPARK_DRIVER_MEMORY": self.spark_driver_memory,
+            "POSTGRES_PORT": str(self.postgres_port),
+            "AIRFLOW_API_PORT": str(self.airflow_api_port),
+            "SPARK_MASTER_PORT": str(self.spark_master_port),
+            "SPARK_MASTER_WEBUI_PORT": str(self.spark_ui_port),
             "PIPELINE_SCHEDULE": self.schedule or "none",
             "ATTRIBUTION_WINDOW_DAYS": str(self.attribution_window_days),
             "MAILCHIMP_API_KEY": self.mailchimp_api_key,

@@ -205,6 +205,7 @@ def mock_api_server() -> Callable[..., AbstractContextManager[MockApi]]:
 TIERS = {
     "fast": (
         "test_compose",
+        "test_topology",
         "test_connector_public_api",
         "test_destination_duckdb",
         "test_destination_lake",
@@ -237,6 +238,7 @@ TIERS = {
         "test_spark_jobs",
         "test_cli",
         "test_processes",
+        "test_cluster_runner",
         "test_dag",
         "test_destination_duckdb::test_source_mailchimp_piped_into_destination_duckdb",
         "test_destination_lake::test_source_mailchimp_piped_into_destination_lake",
@@ -245,6 +247,8 @@ TIERS = {
     ),
     # Longest first (see pytest_collection_modifyitems).
     "e2e": (
+        # The production topology (PostgreSQL, Airflow's components, a Spark cluster): two runs.
+        "test_cluster",
         "test_pipeline_end_to_end",
         "test_playbook",
         "test_chaos",

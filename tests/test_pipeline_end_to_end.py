@@ -27,9 +27,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-import orjson
 import pytest
 import requests
+from served_truth import assert_every_raw_record_once, served_truth
 
 from pipeline.executables import console_script
 from testbench.listeners import ListenerWatch
@@ -214,12 +214,7 @@ def _mart(warehouse: Path) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def truth():
-    done = subprocess.run(
-        [console_script("mock-apis"), "truth", "--seed", str(SEED), "--scale", str(SCALE)],
-        capture_output=True,
-        check=True,
-    )
-    return orjson.loads(done.stdout)
+    return served_truth(SEED, SCALE)
 
 
 def test_campaign_performance_matches_what_the_mock_served(cli_run, truth):
@@ -284,17 +279,7 @@ def test_return_on_spend_matches_the_mocks_truth_and_quarantine_reconciles(
 def test_raw_tables_hold_every_record_once_after_both_runs(pipeline_env, ui_run, truth):
     data, _ = pipeline_env
     counts = truth["counts"]
-    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as connection:
-
-        def count(table: str, key: str) -> tuple[int, int]:
-            return connection.execute(
-                f"select count(*), count(distinct ({key})) from {table}"
-            ).fetchone()
-
-        assert count("raw_mailchimp.list_members", "id, list_id") == (counts["list_members"],) * 2
-        assert count("raw_mailchimp.campaigns", "id") == (counts["campaigns"],) * 2
-        assert count("raw_hubspot.contacts", "id") == (counts["contacts"],) * 2
-        assert count("raw_hubspot.deals", "id") == (counts["deals"],) * 2
+    assert_every_raw_record_once(data / "warehouse.duckdb", truth)
     # Email activity goes to the lake, not to the raw tables: silver holds each event once.
     silver = data / "lake" / "silver" / "email_activity" / "current"
     with duckdb.connect() as connection:
