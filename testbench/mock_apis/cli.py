@@ -14,9 +14,10 @@ from testbench.mock_apis.truth import DEFAULT_ATTRIBUTION_WINDOW_DAYS, truth
 from testbench.mock_apis.world import World
 
 app = typer.Typer(
-    help="Mock MailChimp v3 and HubSpot CRM v3 APIs over a deterministic synthetic world.",
+    help="Mock MailChimp v3, HubSpot CRM v3 and Google Sheets v4 APIs over a deterministic"
+    " synthetic world (`mock-apis serve` to serve it).",
     add_completion=False,
-    no_args_is_help=False,
+    no_args_is_help=True,
 )
 
 Host = Annotated[
@@ -114,36 +115,6 @@ def _serve(
         log_level="warning",
         access_log=False,
     )
-
-
-@app.callback(invoke_without_command=True)
-def default(
-    ctx: typer.Context,
-    host: Host = "127.0.0.1",
-    port: Port = 8765,
-    seed: Seed = 42,
-    scale: Scale = 2000,
-    days_advanced: DaysAdvanced = 0,
-    dirty_rate: DirtyRate = DEFAULT_DIRTY_RATE,
-    hubspot_burst: HubSpotBurst = DEFAULT_HUBSPOT_BURST,
-    hubspot_search_rate: HubSpotSearchRate = DEFAULT_HUBSPOT_SEARCH_RATE,
-    faults: FaultsOption = "",
-    faults_seed: FaultsSeed = 0,
-    google_read_quota: GoogleReadQuota = DEFAULT_GOOGLE_READ_QUOTA,
-) -> None:
-    """With no subcommand, serve."""
-    if ctx.invoked_subcommand is None:
-        world = World(seed, scale, days_advanced, dirty_rate)
-        _serve(
-            host,
-            port,
-            world,
-            hubspot_burst,
-            hubspot_search_rate,
-            faults,
-            faults_seed,
-            google_read_quota,
-        )
 
 
 @app.command()
