@@ -1,4 +1,4 @@
-"""Clients we did not write: Airbyte's published MailChimp and HubSpot connectors against the mock.
+"""Clients we did not write: Airbyte's published MailChimp, HubSpot and Google Sheets connectors.
 
 Each runs in its own environment (testbench/official_connectors), with only the real API's
 address changed to the mock's. They must check, discover and read every stream they offer with no
@@ -18,6 +18,7 @@ import requests
 
 from testbench.official_connectors import (
     CONFIGS,
+    GOOGLE_SHEETS,
     HUBSPOT,
     MAILCHIMP,
     Official,
@@ -72,22 +73,29 @@ def _statuses(messages: list[dict]) -> dict[str, str]:
     return last
 
 
+def _installed_checked_and_discovered(
+    connector: Official, mock_url: str, work: Path
+) -> tuple[Path, list[dict]]:
+    """Install it, write its config, check it (must succeed), discover its streams; write the
+    configured catalog of every stream (incremental where offered) to ``work``."""
+    executable = install(connector, mock_url)
+    (work / "config.json").write_text(json.dumps(CONFIGS[connector.name]))
+    check = run(executable, "check", "--config", "config.json", cwd=work)
+    statuses = [m["connectionStatus"] for m in check if m["type"] == "CONNECTION_STATUS"]
+    assert statuses and statuses[-1]["status"] == "SUCCEEDED", statuses or _failures(check)
+    discover = run(executable, "discover", "--config", "config.json", cwd=work)
+    assert _failures(discover) == []
+    streams = next(m["catalog"]["streams"] for m in discover if m["type"] == "CATALOG")
+    (work / "catalog.json").write_text(json.dumps(configured_catalog(streams)))
+    return executable, streams
+
+
 @pytest.mark.parametrize("connector", [MAILCHIMP, HUBSPOT], ids=lambda c: c.name)
 def test_airbytes_published_connector_reads_every_stream_full_then_incremental(
     connector: Official, mock_url: str, tmp_path: Path
 ):
-    executable = install(connector, mock_url)
-    (tmp_path / "config.json").write_text(json.dumps(CONFIGS[connector.name]))
-
-    check = run(executable, "check", "--config", "config.json", cwd=tmp_path)
-    statuses = [m["connectionStatus"] for m in check if m["type"] == "CONNECTION_STATUS"]
-    assert statuses and statuses[-1]["status"] == "SUCCEEDED", statuses or _failures(check)
-
-    discover = run(executable, "discover", "--config", "config.json", cwd=tmp_path)
-    assert _failures(discover) == []
-    streams = next(m["catalog"]["streams"] for m in discover if m["type"] == "CATALOG")
+    executable, streams = _installed_checked_and_discovered(connector, mock_url, tmp_path)
     names = {stream["name"] for stream in streams}
-    (tmp_path / "catalog.json").write_text(json.dumps(configured_catalog(streams)))
 
     truth = _truth(mock_url, connector)
     full = run(
@@ -117,3 +125,34 @@ def test_airbytes_published_connector_reads_every_stream_full_then_incremental(
     for name in names:
         assert again[name] <= later.get(name, 0), name
     assert per_stream_state(incremental), "the incremental read emitted no state"
+
+
+def test_airbytes_published_google_sheets_connector_reads_both_tabs(mock_url: str, tmp_path: Path):
+    """Its OAuth client (the refresh-token grant) and its declarative streams, one per tab.
+
+    It takes a tab's row 1 as the header. The spend tab's row 1 is a merged title above the
+    real header (as people lay sheets out), so that stream's one column is the title and the real
+    header row comes through as its first record (our connector takes the first row with two or
+    more values as the header). The targets tab has its header in row 1.
+    """
+    executable, streams = _installed_checked_and_discovered(GOOGLE_SHEETS, mock_url, tmp_path)
+    tabs = requests.get(f"{mock_url}/_mock/truth", timeout=60).json()["google_sheets"]["tabs"]
+    assert {stream["name"] for stream in streams} == set(tabs)
+
+    read = run(
+        executable, "read", "--config", "config.json", "--catalog", "catalog.json", cwd=tmp_path
+    )
+    assert _failures(read) == []
+    assert _statuses(read) == dict.fromkeys(tabs, "COMPLETE")
+    records = [m["record"] for m in read if m["type"] == "RECORD"]
+    rows = Counter(record["stream"] for record in records)
+    # Every non-blank row below the header, no blank one; the spend tab's real header row too.
+    assert rows == {
+        "Campaign spend": tabs["Campaign spend"]["data_rows"] + 1,
+        "Pipeline targets": tabs["Pipeline targets"]["data_rows"],
+    }
+    targets = [r["data"] for r in records if r["stream"] == "Pipeline targets"]
+    assert all(
+        set(target) == {"Audience", "Quarter", "Target pipeline (USD)", "Owner"}
+        for target in targets
+    )

@@ -1,11 +1,12 @@
 """Airbyte's published connectors, clients we did not write, pointed at the mock.
 
 Each pins an older airbyte-cdk than ours, so each has its own small uv project here
-(``mailchimp/``, ``hubspot/``: ``pyproject.toml`` + ``uv.lock``), synced on demand into its
-``.venv``. Both hard-code the real API's address and offer no setting for it, so the one change we
-make is that address: in the installed package's files, every occurrence of the real base URL is
-replaced by the mock's (the pristine file is kept beside it as ``*.airbyte-original`` and is the
-source of every later rewrite). Nothing else of the connector is touched.
+(``mailchimp/``, ``hubspot/``, ``google_sheets/``: ``pyproject.toml`` + ``uv.lock``), synced on
+demand into its ``.venv``. Each hard-codes the real API's addresses and offers no setting for them,
+so the one change we make is those addresses: in the installed package's files, every occurrence
+of a real base URL is replaced by the mock's (the pristine file is kept beside it as
+``*.airbyte-original`` and is the source of every later rewrite). Nothing else of the connector
+is touched.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.config import DEV_HUBSPOT_TOKEN, DEV_MAILCHIMP_API_KEY
+from pipeline.config import (
+    DEV_GOOGLE_CLIENT_ID,
+    DEV_GOOGLE_CLIENT_SECRET,
+    DEV_GOOGLE_REFRESH_TOKEN,
+    DEV_GOOGLE_SPREADSHEET_ID,
+    DEV_HUBSPOT_TOKEN,
+    DEV_MAILCHIMP_API_KEY,
+)
 from testbench.support import sync_uv_project
 
 HERE = Path(__file__).resolve().parent
@@ -56,6 +64,19 @@ HUBSPOT = Official(
     real_urls=("https://api.hubapi.com",),
     mock_paths=("",),
 )
+GOOGLE_SHEETS = Official(
+    name="google_sheets",
+    package="source_google_sheets",
+    executable="source-google-sheets",
+    # Its manifest's API root and its two token endpoints (OAuth client, service account).
+    real_urls=(
+        "https://sheets.googleapis.com/",
+        "https://www.googleapis.com/oauth2/v4/token",
+        "https://oauth2.googleapis.com/token",
+    ),
+    mock_paths=("/", "/oauth2/v4/token", "/token"),
+)
+OFFICIAL = {connector.name: connector for connector in (MAILCHIMP, HUBSPOT, GOOGLE_SHEETS)}
 
 
 def _package_dir(connector: Official) -> Path:
@@ -124,6 +145,15 @@ CONFIGS = {
             "access_token": DEV_HUBSPOT_TOKEN,
         },
         "start_date": "2020-01-01T00:00:00Z",
+    },
+    "google_sheets": {
+        "spreadsheet_id": DEV_GOOGLE_SPREADSHEET_ID,
+        "credentials": {
+            "auth_type": "Client",
+            "client_id": DEV_GOOGLE_CLIENT_ID,
+            "client_secret": DEV_GOOGLE_CLIENT_SECRET,
+            "refresh_token": DEV_GOOGLE_REFRESH_TOKEN,
+        },
     },
 }
 

@@ -1,4 +1,4 @@
-"""Run Airbyte's published MailChimp or HubSpot connector against a running mock.
+"""Run Airbyte's published MailChimp, HubSpot or Google Sheets connector against a running mock.
 
     python -m testbench.official_connectors mailchimp --mock-url http://127.0.0.1:8765
 
@@ -18,8 +18,7 @@ from pathlib import Path
 
 from testbench.official_connectors import (
     CONFIGS,
-    HUBSPOT,
-    MAILCHIMP,
+    OFFICIAL,
     configured_catalog,
     install,
     per_stream_state,
@@ -34,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state", type=Path, help="read on from this state file")
     parser.add_argument("--save-state", type=Path, help="write the read's final state here")
     args = parser.parse_args(argv)
-    connector = MAILCHIMP if args.source == "mailchimp" else HUBSPOT
+    connector = OFFICIAL[args.source]
     executable = install(connector, args.mock_url)
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
