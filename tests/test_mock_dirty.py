@@ -109,7 +109,7 @@ def detected(stream: str, record: dict[str, Any]) -> str | None:
             return dirty.EMPTY_STRING
         if is_one_case(record["name"]):
             return dirty.MIXED_CASE
-    elif record["amount"] == "":
+    elif record["amount"] is None:
         return dirty.MISSING_AMOUNT
     elif not CLEAN_AMOUNT.match(record["amount"]):
         return dirty.AMOUNT_FORMAT

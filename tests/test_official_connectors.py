@@ -42,10 +42,8 @@ MODELLED = {
 
 @pytest.fixture
 def mock_url():  # one world per connector: the test moves its clock
-    # A clean world: the mock's deliberate deal-amount mess ("$38,000" in `amount`) is one that a
-    # real HubSpot number property refuses, and Airbyte's connector casts numbers by their type
-    # and stops on it (docs/real-apis.md). Every other client's data is the same either way.
-    with running_mock_apis("--scale", "200", "--seed", "42", "--dirty-rate", "0") as (url, _):
+    # The default world, with its mess: every defect is one the real APIs can serve.
+    with running_mock_apis("--scale", "200", "--seed", "42") as (url, _):
         yield url
 
 

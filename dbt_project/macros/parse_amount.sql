@@ -1,6 +1,6 @@
 {#
-    A money amount as a person types it: '1,200.00', '$950', '950 USD' (a deal's amount),
-    '1.200,50', '€300' (a spreadsheet's). Currency signs, codes and spaces go; a comma followed by
+    A money amount as a person types it in a spreadsheet ('1,200.00', '$950', '950 USD',
+    '1.200,50', '€300') or as a number property holds it (a deal's amount: '950.00', '950.500'). Currency signs, codes and spaces go; a comma followed by
     one or two final digits is a decimal comma (then dots are thousands separators), any other
     comma separates thousands. What is left must be a number, else null ('TBD', 'see invoice'):
     the models quarantine what does not parse.

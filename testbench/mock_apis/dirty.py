@@ -36,10 +36,10 @@ STRAY_WHITESPACE = "stray_whitespace"  # leading/trailing/double spaces in a nam
 COUNTRY_SPELLING = "country_spelling"  # "USA", "United States", "us" for "US"
 INDUSTRY_SPELLING = "industry_spelling"  # "Computer Software" for "COMPUTER_SOFTWARE"
 EMPTY_STRING = "empty_string"  # "" for a cleared field (contact phone, company domain)
-AMOUNT_FORMAT = "amount_format"  # "1,200.00", "$950", "950 USD"
+AMOUNT_FORMAT = "amount_format"  # "1200.500", "1200.5000": a number stored at another precision
 DUPLICATE_PERSON = "duplicate_person"  # the same person twice, email in another case/spacing
 INVALID_EMAIL = "invalid_email"  # no @, a double dot, no domain suffix
-MISSING_AMOUNT = "missing_amount"  # amount "" on a deal
+MISSING_AMOUNT = "missing_amount"  # no amount on a deal (null)
 
 CLEANABLE = (
     MIXED_CASE, STRAY_WHITESPACE, COUNTRY_SPELLING, INDUSTRY_SPELLING, EMPTY_STRING,
@@ -100,8 +100,10 @@ def industry(name: str, value: int) -> str:
 
 
 def amount(cents: int, value: int) -> str:
-    units = cents / 100
-    return (f"{units:,.2f}", f"${units:.0f}", f"{units:.2f} USD", f"{units:,.0f}")[value % 4]
+    """A deal's amount as an import or an integration stored it: still a number (HubSpot's
+    ``amount`` is a number property, which refuses text such as "$950"), at another precision
+    than the two decimals the mock serves otherwise. Typed money formats are the spend sheet's."""
+    return f"{cents / 100:.{3 + value % 3}f}"
 
 
 def invalid_email(email: str, value: int) -> str:

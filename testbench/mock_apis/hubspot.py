@@ -360,10 +360,10 @@ def _soil_company(world: World, item: Company, properties: Properties) -> None:
         properties["name"] = dirty.mixed_case(item.name, value)
 
 
-def _served_amount(world: World, item: Deal) -> str:
+def _served_amount(world: World, item: Deal) -> str | None:
     defect = world.defect(dirty.Stream.DEALS, item.person)
     if defect == dirty.MISSING_AMOUNT:
-        return ""
+        return None  # a number property with no value
     if defect == dirty.AMOUNT_FORMAT:
         value = dirty.roll(world.seed, dirty.Stream.DEALS, item.person)
         return dirty.amount(item.amount_cents, value)

@@ -51,7 +51,7 @@ def _comparable(definition_type: str, raw: Any) -> Value:
         try:
             return float(raw)
         except (TypeError, ValueError):
-            return None  # a number HubSpot cannot parse ("$950") matches no comparison
+            return None  # no value (or not a number) matches no comparison
     return str(raw).strip().lower()
 
 
