@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --locked --no-sync
 
-.PHONY: help install run up cluster compose report test test-fast test-integration test-e2e test-cluster lint format check clean chaos bench
+.PHONY: help install run up cluster compose dashboard report test test-fast test-integration test-e2e test-cluster lint format check clean chaos bench
 
 help: ## Show the verbs
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -39,6 +39,11 @@ cluster: install ## Run the production topology on this machine (PostgreSQL, Air
 
 compose: install ## Write docker-compose.yml from the topology make cluster runs (pipeline/topology.py)
 	$(RUN) pipeline compose
+
+# Needs Node.js 18+ with npm (only this verb does): the site is built by Observable Framework.
+dashboard: install ## Build the dashboards from the latest run's snapshot and serve them on 127.0.0.1:3000
+	@command -v npm >/dev/null || { echo "make dashboard needs Node.js 18+ with npm (https://nodejs.org): install it, or use make report"; exit 1; }
+	$(RUN) pipeline dashboard
 
 report: install ## Write the HTML report of the latest run (data/reports/)
 	$(RUN) pipeline report

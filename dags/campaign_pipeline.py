@@ -15,6 +15,8 @@ One run, end to end, in stages (task groups) with quality gates between them:
    dbt model and seed (astronomer-cosmos), wired as dbt's own graph, so the lineage shows in the
    Graph view; then one `dbt test` task runs every test. Ephemeral models show as empty tasks.
 4. **check_marts**: Great Expectations on the marts.
+5. **publish_snapshot**: the checked marts as Parquet in a new snapshot folder, made current
+   atomically: what the dashboards (`make dashboard`) read, never the warehouse itself.
 
 Then **write_report** writes the run's HTML report whatever happened, and **fail_if_a_step_failed**
 keeps the run failed when a step failed (the report alone would otherwise end it green).
@@ -244,6 +246,12 @@ def campaign_pipeline():
 
         return _run("check_marts", check_marts)
 
+    @task
+    def publish_snapshot() -> dict:
+        from pipeline.steps import publish_snapshot
+
+        return _run("publish_snapshot", publish_snapshot, run_id=_run_id())
+
     @task(trigger_rule="all_done")
     def write_report() -> dict:
         from pipeline.report import write_report
@@ -256,9 +264,10 @@ def campaign_pipeline():
 
     raw_checked = check_raw()
     marts_checked = check_marts()
+    published = publish_snapshot()
     ingest >> raw_checked
-    [raw_checked, lake] >> warehouse >> marts_checked
-    stages = [ingest, raw_checked, lake, warehouse, marts_checked]
+    [raw_checked, lake] >> warehouse >> marts_checked >> published
+    stages = [ingest, raw_checked, lake, warehouse, marts_checked, published]
     stages >> write_report()
     stages >> fail_if_a_step_failed()
 

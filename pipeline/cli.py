@@ -255,6 +255,12 @@ def run(
         f"lake {settings.lake_root}, report {report}, Airflow log {log_file}",
         soft_wrap=True,  # never a path broken across lines (not a terminal: 80 columns)
     )
+    console.print(
+        f"dashboards: `make dashboard` builds them from this run's snapshot "
+        f"({settings.snapshots_dir / 'current'}) and serves them at "
+        f"http://{settings.bind_host}:{settings.dashboard_port}/",
+        soft_wrap=True,
+    )
 
 
 @app.command()
@@ -607,6 +613,37 @@ def report(
     if run_id is None:
         raise _fail(f"no run recorded in {settings.runs_dir}: run one first")
     console.print(write_report(settings, run_id)["report"])
+
+
+@app.command()
+def snapshot() -> None:
+    """Publish the marts as a snapshot for the dashboards (a successful run does it itself)."""
+    settings = _configure()
+    from pipeline.steps import publish_snapshot
+
+    _step(settings, "publish_snapshot", publish_snapshot, run_id=_new_run_id())
+
+
+@app.command()
+def dashboard(
+    serve: Annotated[
+        bool, typer.Option(help="Serve the built site on 127.0.0.1 until Ctrl-C.")
+    ] = True,
+    port: Annotated[int | None, typer.Option(help="Port (default DASHBOARD_PORT, 3000).")] = None,
+) -> None:
+    """Build the dashboards from the latest run's snapshot (dashboards/dist), then serve them."""
+    settings = _configure(dashboard_port=port)
+    from pipeline.dashboard import DashboardError, serve_site
+    from pipeline.steps import build_dashboard
+
+    _step(settings, "build_dashboard", build_dashboard)
+    if serve:
+        try:
+            serve_site(settings.bind_host, settings.dashboard_port)
+        except (DashboardError, OSError) as error:
+            raise _fail(f"dashboard: {error}") from None
+        except KeyboardInterrupt:
+            pass
 
 
 @app.command()

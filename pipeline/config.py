@@ -80,6 +80,7 @@ class Settings:
     # web UIs take the next two ports).
     postgres_port: int = 5433
     airflow_api_port: int = 8080
+    dashboard_port: int = 3000  # make dashboard's static server
     spark_master_port: int = 7077
     spark_ui_port: int = 8081
     # When Airflow runs the pipeline on its own: a cron expression or preset, or None for runs
@@ -137,6 +138,7 @@ class Settings:
             spark_driver_memory=read.text("SPARK_DRIVER_MEMORY", "2g"),
             postgres_port=read.integer("POSTGRES_PORT", 5433),
             airflow_api_port=read.integer("AIRFLOW_API_PORT", 8080),
+            dashboard_port=read.integer("DASHBOARD_PORT", 3000),
             spark_master_port=read.integer("SPARK_MASTER_PORT", 7077),
             spark_ui_port=read.integer("SPARK_MASTER_WEBUI_PORT", 8081),
             schedule=None if schedule.lower() == "none" else schedule,
@@ -188,6 +190,7 @@ class Settings:
             "SPARK_DRIVER_MEMORY": self.spark_driver_memory,
             "POSTGRES_PORT": str(self.postgres_port),
             "AIRFLOW_API_PORT": str(self.airflow_api_port),
+            "DASHBOARD_PORT": str(self.dashboard_port),
             "SPARK_MASTER_PORT": str(self.spark_master_port),
             "SPARK_MASTER_WEBUI_PORT": str(self.spark_ui_port),
             "PIPELINE_SCHEDULE": self.schedule or "none",
@@ -252,6 +255,12 @@ class Settings:
     def quality_dir(self) -> Path:
         """Great Expectations' file context (suites, results, Data Docs)."""
         return self.data_dir / "quality"
+
+    @property
+    def snapshots_dir(self) -> Path:
+        """The marts as Parquet after each successful run (``current`` is the latest), for the
+        dashboards: they never open the warehouse, which allows one writing process."""
+        return self.data_dir / "snapshots"
 
 
 class _Reader:

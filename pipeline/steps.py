@@ -282,6 +282,24 @@ def check_marts(settings: Settings) -> dict[str, Any]:
     return {"success": result.success, "statistics": result.statistics}
 
 
+# --- publishing -------------------------------------------------------------------------------
+
+
+def publish_snapshot(settings: Settings, run_id: str) -> dict[str, Any]:
+    """The marts as Parquet in a new snapshot folder, made ``current`` atomically: what the
+    dashboards read, so that they never hold the warehouse (DuckDB allows one writing process)."""
+    from pipeline.snapshot import publish
+
+    return publish(settings, run_id)
+
+
+def build_dashboard(settings: Settings) -> dict[str, Any]:
+    """The dashboards' static site, built from the current snapshot (``dashboards/dist``)."""
+    from pipeline.dashboard import build
+
+    return build(settings)
+
+
 # --- helpers ----------------------------------------------------------------------------------
 
 

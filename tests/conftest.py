@@ -222,6 +222,7 @@ TIERS = {
         "test_mock_scale",
         "test_orchestrator",
         "test_secrets",
+        "test_snapshot",
         "test_source_hubspot",
         "test_source_mailchimp",
         "test_source_google_sheets",

@@ -81,7 +81,8 @@ def test_pipeline_is_wired_in_order(dagbag):
         "lake.land_email_events": {"lake.build_lake"},
         "lake.build_lake": {"lake.check_lake"},
         "lake.check_lake": first | closing,
-        "check_marts": closing,
+        "check_marts": {"publish_snapshot"} | closing,
+        "publish_snapshot": closing,
         "write_report": set(),
         "fail_if_a_step_failed": set(),
     }

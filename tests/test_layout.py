@@ -15,7 +15,7 @@ import pytest
 
 from pipeline.config import PROJECT_ROOT
 
-PRODUCT = ["pipeline", "connectors", "dags", "quality", "spark_jobs"]
+PRODUCT = ["pipeline", "connectors", "dags", "quality", "spark_jobs", "dashboards"]
 BENCH = "testbench"
 
 

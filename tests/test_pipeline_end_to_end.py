@@ -455,3 +455,107 @@ def test_the_run_report_renders_offline_with_its_charts(pipeline_env, cli_run, u
         colours = image.convert("RGB").getcolors(maxcolors=1 << 20)
     bar_blue = sum(count for count, rgb in colours if rgb == (0x2F, 0x6F, 0x9F))
     assert bar_blue > 2000, "the revenue chart's bars should be visible in the screenshot"
+
+
+# --- the dashboards ---------------------------------------------------------------------------
+
+DASHBOARD_PAGES = ("index", "campaign", "funnel", "audiences", "return-on-spend", "quality")
+DASHBOARD_SHOTS = SCREENSHOT.parent / "dashboard"
+
+
+def _dollars(value) -> str:
+    return f"${round(float(value)):,}"
+
+
+@pytest.mark.skipif(
+    (CHROMIUM is None or shutil.which("npm") is None) and not os.environ.get("CI"),
+    reason="needs Node.js with npm and Debian's chromium (CI installs both)",
+)
+def test_the_dashboards_build_from_the_snapshot_and_show_the_marts(pipeline_env, cli_run, ui_run):
+    """`make dashboard` on the run's snapshot, every page opened in headless Chromium."""
+    import http.server
+    import threading
+    from functools import partial
+
+    data, env = pipeline_env
+    snapshot = (data / "snapshots" / "current").resolve()
+    manifest = json.loads((snapshot / "manifest.json").read_text())
+    assert manifest["run_id"] == UI_RUN_ID, "the last successful run published the snapshot"
+    assert manifest["tables"]["campaign_performance"]["rows"] > 0
+    assert len(list((data / "snapshots").iterdir())) <= 3, "old snapshots are removed"
+
+    built = subprocess.run(
+        [console_script("pipeline"), "dashboard", "--no-serve"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
+    site = Path(json.loads(built.stdout)["site"])
+    assert {f"{page}.html" for page in DASHBOARD_PAGES} <= {p.name for p in site.glob("*.html")}
+    pages_html = b"".join(p.read_bytes() for p in site.rglob("*.html"))
+    assert not re.search(rb"""(src|href)\s*=\s*["']?https?:""", pages_html), "nothing fetched"
+
+    def parquet(table: str, query: str = "select * from t"):
+        with duckdb.connect() as con:
+            con.execute(
+                f"create view t as select * from read_parquet('{snapshot / table}.parquet')"
+            )
+            return con.execute(query).fetchall()
+
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    DASHBOARD_SHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        checked = subprocess.run(
+            [
+                "node",
+                str(Path(__file__).parent / "browser" / "check_dashboard.mjs"),
+                str(site.parent / "node_modules" / "playwright-core"),
+                CHROMIUM or "chromium",
+                f"http://127.0.0.1:{server.server_address[1]}",
+                str(DASHBOARD_SHOTS),
+                *DASHBOARD_PAGES,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert checked.returncode == 0, checked.stderr[-3000:]
+    pages = json.loads(checked.stdout)
+    print(f"\ndashboard screenshots: {DASHBOARD_SHOTS}")
+    for name in DASHBOARD_PAGES:
+        assert pages[name]["errors"] == [], (name, pages[name]["errors"])
+        assert pages[name]["charts"] >= 1, f"{name}: no chart was drawn"
+
+    # The headline figures are the marts' own.
+    (campaigns, recipients, pipeline_usd, revenue) = parquet(
+        "campaign_performance",
+        "select count(*), sum(recipients), sum(pipeline_amount), sum(won_revenue) from t",
+    )[0]
+    assert pages["index"]["headlines"] == {
+        "campaign-performance": "Campaign performance",  # the page's heading
+        "headline-campaigns": str(campaigns),
+        "headline-recipients": f"{recipients:,}",
+        "headline-pipeline": _dollars(pipeline_usd),
+        "headline-revenue": _dollars(revenue),
+    }
+    # A filter changes the numbers: the first audience's campaigns only.
+    filtered = pages["index"]["filtered"]
+    (in_audience,) = parquet(
+        "dim_campaigns",
+        "select count(*) from t join read_parquet('"
+        f"{snapshot / 'campaign_performance.parquet'}') p using (campaign_id) "
+        f"where t.audience_name = '{filtered['audience']}'",
+    )[0]
+    assert filtered["headlines"]["headline-campaigns"] == str(in_audience)
+    assert 0 < in_audience < campaigns
+    (spend,) = parquet("campaign_return_on_spend", "select sum(spend_usd) from t")[0]
+    assert pages["return-on-spend"]["headlines"]["ros-spend"] == _dollars(spend)
+    (quarantined,) = parquet("quarantine_by_reason", "select sum(quarantined_rows) from t")[0]
+    assert pages["quality"]["headlines"]["quality-quarantined"] == str(quarantined)
