@@ -1,7 +1,9 @@
-"""Read the lake's silver Parquet for Great Expectations: the events, and their partitions.
+"""Read the lake's silver Delta table for Great Expectations: the events, and their partitions.
 
-The lake is read with pyarrow, not Spark: the checks need a DataFrame, not a cluster, and pyarrow
-reads the hive-partitioned layout (``event_date=YYYY-MM-DD``) that the Spark job publishes.
+The lake is read with delta-rs (the ``deltalake`` package), not Spark: the checks need a DataFrame,
+not a cluster, and delta-rs reads the table's current version through its transaction log (never a
+glob of its folder, which also holds files of older versions and of runs killed before their
+commit).
 """
 
 from __future__ import annotations
@@ -10,24 +12,29 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.dataset as ds
 
 from quality.suites import SILVER_EMAIL_ACTIVITY, SILVER_EMAIL_ACTIVITY_PARTITIONS, TableCheck
 
-# A published table's current version (docs/contracts.md): never the folder itself, whose
-# _versions hold old and unfinished copies.
-SILVER_EMAIL_ACTIVITY_PATH = Path("silver") / "email_activity" / "current"
-PARTITION_PREFIX = "event_date="
+SILVER_EMAIL_ACTIVITY_PATH = Path("silver") / "email_activity"
+PARTITION_COLUMN = "event_date"
 
 
-def partition_days(directory: Path) -> list[date]:
-    """The days that have a partition directory under ``directory`` (empty if it is missing)."""
-    if not directory.is_dir():
+def current_version(table: Path):  # -> deltalake.DeltaTable | None
+    """The Delta table at ``table`` as of its current version, or None if it has none yet."""
+    from deltalake import DeltaTable
+
+    if not DeltaTable.is_deltatable(str(table)):
+        return None
+    return DeltaTable(str(table))
+
+
+def partition_days(table: Path) -> list[date]:
+    """The event dates that have a partition in the table's current version (empty if none)."""
+    delta = current_version(table)
+    if delta is None:
         return []
     return sorted(
-        date.fromisoformat(path.name.removeprefix(PARTITION_PREFIX))
-        for path in directory.iterdir()
-        if path.is_dir() and path.name.startswith(PARTITION_PREFIX)
+        {date.fromisoformat(partition[PARTITION_COLUMN]) for partition in delta.partitions()}
     )
 
 
@@ -69,12 +76,12 @@ def partition_table(expected: list[date], present: list[date]) -> pd.DataFrame:
 
 def read_lake_table(lake_root: Path, check: TableCheck) -> pd.DataFrame:
     """The DataFrame a lake check validates (its ``table`` names which)."""
-    directory = Path(lake_root) / SILVER_EMAIL_ACTIVITY_PATH
+    table = Path(lake_root) / SILVER_EMAIL_ACTIVITY_PATH
     if check.table == SILVER_EMAIL_ACTIVITY_PARTITIONS:
-        return partition_table(bronze_event_days(lake_root), partition_days(directory))
+        return partition_table(bronze_event_days(lake_root), partition_days(table))
     if check.table == SILVER_EMAIL_ACTIVITY:
-        if not partition_days(directory):
+        delta = current_version(table)
+        if delta is None:
             return pd.DataFrame()  # the row-count expectation then says what is wrong
-        dataset = ds.dataset(directory, format="parquet", partitioning="hive")
-        return dataset.to_table().to_pandas()
+        return delta.to_pyarrow_table().to_pandas()
     raise ValueError(f"no lake table {check.table!r}")

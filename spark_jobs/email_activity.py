@@ -3,8 +3,8 @@
 Input, ``<lake>/bronze/email_activity/ingest_date=YYYY-MM-DD/*.parquet``: the records as
 destination-lake landed them, fields as delivered (``timestamp`` is the API's string).
 
-Outputs, each a published table (a new version per run, made current atomically: see
-:mod:`spark_jobs.publish`):
+Outputs, each a Delta Lake table (a new version per run, committed atomically by the table's
+transaction log: see :mod:`spark_jobs.delta`):
 
 - ``<lake>/silver/email_activity``: one row per event, deduplicated on (campaign_id, email_id,
   action, event_at), partitioned by ``event_date``, columns :data:`SILVER_SCHEMA`. An event first
@@ -41,8 +41,8 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
+from spark_jobs.delta import publish, read_published
 from spark_jobs.harness import job_arguments, run_job
-from spark_jobs.publish import publish, read_published
 from spark_jobs.schemas import SILVER_EMAIL_ACTIVITY, spark_schema
 
 APP_NAME = "email_activity_silver"
@@ -188,22 +188,17 @@ def run(spark: SparkSession, args: argparse.Namespace) -> dict[str, object]:
     """Read bronze, publish silver (and quarantine), and say what was done."""
     bronze = read_bronze(spark, args.input, args.run_date)
     silver = publish(
-        transform(bronze, args.late_after_days),
-        args.output,
-        partition_by="event_date",
-        run_date=args.run_date,
+        transform(bronze, args.late_after_days), args.output, partition_by="event_date"
     )
     published = read_published(spark, args.output, SILVER_SCHEMA)
     summary: dict[str, object] = {
         "rows_read": bronze.count(),
         "rows_written": published.count(),
         "late_events": published.where("is_late").count(),
-        "silver_version": silver["version"],
+        "version": silver["version"],
     }
     if args.quarantine is not None:
-        publish(
-            quarantined(bronze), args.quarantine, partition_by="ingest_date", run_date=args.run_date
-        )
+        publish(quarantined(bronze), args.quarantine, partition_by="ingest_date")
         rejected = read_published(spark, args.quarantine, QUARANTINE_SCHEMA)
         summary["rows_quarantined"] = rejected.count()
     return summary

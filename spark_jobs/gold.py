@@ -2,9 +2,9 @@
 
 Each gold job is a module with a pure ``transform`` and a ``main``; this module is the I/O around
 the transform, so that the jobs differ only in what they compute. Each run republishes the whole
-table from silver, which makes a rerun for a date give the same table. The aggregates (one row
-per campaign, campaign-day, person or session) are small and unpartitioned; email_events, at the
-event grain, is partitioned by event date like silver.
+table from silver as one Delta commit, which makes a rerun for a date give the same table. The
+aggregates (one row per campaign, campaign-day, person or session) are small and unpartitioned;
+email_events, at the event grain, is partitioned by event date like silver.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from collections.abc import Callable
 
 from pyspark.sql import DataFrame, SparkSession
 
+from spark_jobs.delta import publish, read_published
 from spark_jobs.email_activity import read_silver
 from spark_jobs.harness import Run, job_arguments, run_job
-from spark_jobs.publish import publish, read_published
 
 Build = Callable[[DataFrame, argparse.Namespace], DataFrame]
 Reader = Callable[[SparkSession, str, dt.date | None], DataFrame]
@@ -44,8 +44,8 @@ def gold_main(
 def _gold_run(build: Build, partition_by: str | None, reads: Reader) -> Run:
     def run(spark: SparkSession, args: argparse.Namespace) -> dict[str, object]:
         table = build(reads(spark, args.input, args.run_date), args)
-        manifest = publish(table, args.output, partition_by=partition_by, run_date=args.run_date)
+        commit = publish(table, args.output, partition_by=partition_by)
         rows = read_published(spark, args.output, table.schema).count()
-        return {"rows_written": rows, "version": manifest["version"]}
+        return {"rows_written": rows, "version": commit["version"]}
 
     return run

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pyspark.sql import SparkSession
+
+# Delta Lake, the lake's table format. Delta 4.4.0 is built for Spark 4.2.0 (its pom's spark-sql
+# dependency), which is why pyproject.toml pins pyspark==4.2.0: a Delta release runs only on the
+# Spark minor version it was built for. The jar comes from Maven Central through Spark's own
+# package mechanism; the driver hands it to the executors, so a cluster needs nothing installed.
+DELTA_PACKAGE = "io.delta:delta-spark_2.13:4.4.0"
+# Resolved jars are cached inside the project's tool folder (git-ignored): a second run needs no
+# network.
+IVY_CACHE = Path(__file__).resolve().parent.parent / ".tools" / "ivy"
 
 # Local mode runs on a laptop's few cores with small data: Spark's default of 200 shuffle partitions
 # would spend most of a run scheduling near-empty tasks. On a cluster the cluster's defaults apply.
@@ -18,6 +29,8 @@ def build_session(
       (``event_date``) must not depend on the machine's zone.
     - Parquet timestamps as INT64 microseconds (not Spark's legacy INT96), so DuckDB and dbt read
       them as ``TIMESTAMP WITH TIME ZONE``.
+    - Delta Lake's jars (:data:`DELTA_PACKAGE`, cached in :data:`IVY_CACHE`) and its SQL extension
+      and catalog, so ``MERGE``, ``DESCRIBE HISTORY`` and ``RESTORE`` work on the lake's tables.
     - In local mode the driver listens on 127.0.0.1 only.
     - No web UI and no console progress bars: jobs here are short, the UI's port clashes when
       tests and jobs run together, and the orchestrator's logs should hold the job's summary only.
@@ -34,6 +47,12 @@ def build_session(
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+        .config("spark.jars.packages", DELTA_PACKAGE)
+        .config("spark.jars.ivy", str(IVY_CACHE))
+        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config(
+            "spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog"
+        )
     )
     if shuffle_partitions is not None:
         builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions))

@@ -47,7 +47,6 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from spark_jobs.schemas import GOLD_EMAIL_EVENTS, SILVER_EMAIL_ACTIVITY, arrow_schema
 
@@ -480,14 +479,15 @@ def email_event_row(
     }
 
 
-def write_email_events(lake_root: Path, rows: list[dict], file_name: str = "part.parquet") -> None:
-    """Rows into gold email_events' current version, one partition directory per event date."""
-    for day in sorted({row["event_at"].date() for row in rows}):
-        partition = lake_root / "gold" / "email_events" / "current" / f"event_date={day}"
-        partition.mkdir(parents=True, exist_ok=True)
-        day_rows = [row for row in rows if row["event_at"].date() == day]
-        table = pa.Table.from_pylist(day_rows, schema=EMAIL_EVENTS_SCHEMA)
-        pq.write_table(table, partition / file_name)
+def write_email_events(lake_root: Path, rows: list[dict]) -> None:
+    """Rows appended to gold email_events, a Delta table partitioned by event date."""
+    from deltalake import write_deltalake
+
+    schema = EMAIL_EVENTS_SCHEMA.append(pa.field("event_date", pa.date32()))
+    dated = [{**row, "event_date": row["event_at"].date()} for row in rows]
+    table = pa.Table.from_pylist(dated, schema=schema)
+    folder = lake_root / "gold" / "email_events"
+    write_deltalake(str(folder), table, mode="append", partition_by=["event_date"])
 
 
 def _write_gold_lake(lake_root: Path) -> None:
@@ -557,7 +557,8 @@ def _write_gold_lake(lake_root: Path) -> None:
 
 
 def _write_gold_table(lake_root: Path, name: str, rows: list[dict], schema: pa.Schema) -> None:
-    """An unpartitioned gold table's current version."""
-    folder = lake_root / "gold" / name / "current"
-    folder.mkdir(parents=True)
-    pq.write_table(pa.Table.from_pylist(rows, schema=schema), folder / "part.parquet")
+    """An unpartitioned gold table, as a Delta table's first version."""
+    from deltalake import write_deltalake
+
+    folder = lake_root / "gold" / name
+    write_deltalake(str(folder), pa.Table.from_pylist(rows, schema=schema))

@@ -441,7 +441,7 @@ def next_run(built: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
     shutil.copy(built["warehouse"], warehouse)
     shutil.copytree(built["lake"], lake)
     late_open = email_event_row("c2", "aud1", "cyd@example.com", "open", None, "2024-03-20 08:00")
-    write_email_events(lake, [late_open], file_name="late.parquet")
+    write_email_events(lake, [late_open])
     with duckdb.connect(str(warehouse)) as con:
         con.execute(
             'insert into raw_hubspot.deals (id, properties_amount, "createdAt", _airbyte_raw_id)'

@@ -9,7 +9,6 @@ failure is raised.
 from __future__ import annotations
 
 import json
-import shutil
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from dbt_fixtures import SILVER_SCHEMA
+from deltalake import DeltaTable, write_deltalake
 
 from quality.checks import QualityCheckFailed, check_lake, check_marts, check_raw
 from quality.ci import run_all
@@ -116,10 +116,9 @@ WAREHOUSE_SQL = "\n".join(
 
 
 def write_silver(lake: Path, days: list[int], schema: pa.Schema = SILVER_SCHEMA) -> None:
-    """One open per day of March 2024, each in its event_date partition."""
+    """One open per day of March 2024, appended to the silver Delta table by event_date."""
+    rows = []
     for day in days:
-        partition = lake / "silver" / "email_activity" / "current" / f"event_date=2024-03-{day:02d}"
-        partition.mkdir(parents=True)
         row = {
             "campaign_id": "c1",
             "list_id": "l1",
@@ -133,9 +132,17 @@ def write_silver(lake: Path, days: list[int], schema: pa.Schema = SILVER_SCHEMA)
             "first_ingest_date": date(2024, 3, day),
             "is_late": False,
             "campaign_name": "extra",
+            "event_date": date(2024, 3, day),
         }
-        table = pa.Table.from_pylist([row], schema=schema)
-        pq.write_table(table, partition / "part.parquet")
+        rows.append(row)
+    schema = schema.append(pa.field("event_date", pa.date32()))
+    write_deltalake(
+        str(lake / "silver" / "email_activity"),
+        pa.Table.from_pylist(rows, schema=schema),
+        mode="append",
+        partition_by=["event_date"],
+        schema_mode="merge",
+    )
 
 
 def write_bronze(lake: Path, days: list[int]) -> None:
@@ -353,7 +360,8 @@ def test_ci_run_all_writes_junit_and_a_summary(
     assert f"Data Docs: {data_docs}" in summary.read_text()
 
     corrupt(warehouse, f"update {MART} set unique_open_rate = 1.5 where campaign_id = 'c1'")
-    shutil.rmtree(lake / "silver" / "email_activity" / "current" / "event_date=2024-03-02")
+    # a run that lost a day: the current version of silver has no 2024-03-02
+    DeltaTable(str(lake / "silver" / "email_activity")).delete("event_date = '2024-03-02'")
     assert not run_all(warehouse, lake, context_dir, junit, summary)
     bad = ET.parse(junit).getroot()
     failed = [case for case in bad.iter("testcase") if case.find("failure") is not None]

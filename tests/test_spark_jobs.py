@@ -15,16 +15,17 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import pyarrow.parquet as pq
 import pytest
 from airbyte_cdk.models import AirbyteMessageSerializer, ConfiguredAirbyteCatalogSerializer
+from deltalake import DeltaTable
 from destination_lake import DestinationLake
 from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql.types import StructType
 from pyspark.testing import assertDataFrameEqual
 
 from spark_jobs import email_activity
+from spark_jobs.delta import last_commit, read_published
 from spark_jobs.email_activity import (
     BRONZE_SCHEMA,
     QUARANTINE_SCHEMA,
@@ -32,7 +33,6 @@ from spark_jobs.email_activity import (
     quarantined,
     transform,
 )
-from spark_jobs.publish import MANIFEST, read_manifest, read_published
 from spark_jobs.schemas import SILVER_EMAIL_ACTIVITY, arrow_schema
 from spark_jobs.session import build_session
 
@@ -293,22 +293,24 @@ def test_silver_is_published_by_event_date_with_late_events_and_quarantine(
     quarantine = lake / "quarantine" / "email_activity"
     rejected = published_rows(spark, quarantine, "email_id", "reason", schema=QUARANTINE_SCHEMA)
     assert rejected == [("e3", "unknown action")]
-    # dbt reads the stable `current` path with DuckDB, and gets instants and the partition.
-    with duckdb.connect() as con:
-        (event_type, count) = con.execute(
-            f"select any_value(typeof(event_at)), count(*) from read_parquet("
-            f"'{silver}/current/*/*.parquet', hive_partitioning = true)"
-        ).fetchone()
-    assert (event_type, count) == ("TIMESTAMP WITH TIME ZONE", 4)
+    # Readers outside Spark (dbt, the quality checks) read the Delta table with delta-rs: the
+    # current version's rows, instants in UTC.
+    table = DeltaTable(str(silver))
+    arrow = table.to_pyarrow_table()
+    assert arrow.num_rows == 4
+    assert str(arrow.schema.field("event_at").type) == "timestamp[us, tz=UTC]"
     # The files hold the schema that spark_jobs/schemas.py gives the readers without Spark (the
     # quality checks, the tests' fixtures): the owner says what Spark really writes.
-    parts = sorted((silver / "current").glob("event_date=*/*.parquet"))
+    parts = table.file_uris()
     assert parts
     for part in parts:
-        assert pq.read_schema(part).remove_metadata() == arrow_schema(SILVER_EMAIL_ACTIVITY)
+        schema = pq.read_schema(part).remove_metadata()
+        # Delta 4.4 also writes the partition column into each file; the log holds it as well.
+        schema = schema.remove(schema.get_field_index("event_date"))
+        assert schema == arrow_schema(SILVER_EMAIL_ACTIVITY)
 
 
-def test_a_rerun_of_a_date_publishes_the_same_table_and_keeps_one_previous_version(
+def test_a_rerun_of_a_date_publishes_the_same_table_as_a_new_version(
     spark: SparkSession, lake: Path
 ) -> None:
     silver = lake / "silver" / "email_activity"
@@ -319,9 +321,11 @@ def test_a_rerun_of_a_date_publishes_the_same_table_and_keeps_one_previous_versi
     for _ in range(2):
         assert email_activity.main(silver_argv(lake, "--run-date", "2024-01-06")) == 0
         assert len(published_rows(spark, silver, "*")) == 4
-    manifest = read_manifest(silver)
-    assert sorted(p.name for p in (silver / "_versions").iterdir()) == sorted(
-        [manifest["version"], manifest["previous"]]
+    # Every run is one commit of the transaction log, and the versions before stay readable.
+    assert last_commit(spark, silver)["version"] == 2
+    old = spark.read.format("delta").option("versionAsOf", 0).load(str(silver))
+    assert sorted(tuple(row) for row in old.select(*SILVER_SCHEMA.fieldNames()).collect()) == (
+        as_of_first
     )
     assert email_activity.main(silver_argv(lake, "--run-date", "2024-01-01")) == 0
     assert published_rows(spark, silver, "*") == as_of_first
@@ -340,7 +344,8 @@ def test_a_job_killed_while_writing_leaves_the_previous_publish_whole(
     """kill -9 a real job process after its new version appears and before it commits."""
     silver = lake / "silver" / "email_activity"
     assert email_activity.main(silver_argv(lake, "--run-date", "2024-01-01")) == 0
-    before = read_manifest(silver)
+    before = last_commit(spark, silver)["version"]
+    files_before = set(silver.rglob("*.parquet"))
     rows_before = published_rows(spark, silver, "*")
 
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
@@ -353,16 +358,17 @@ def test_a_job_killed_while_writing_leaves_the_previous_publish_whole(
     )
     try:
         deadline = time.monotonic() + 120
-        while not [p for p in (silver / "_versions").iterdir() if p.name != before["version"]]:
+        while not set(silver.rglob("*.parquet")) - files_before:
             assert job.poll() is None and time.monotonic() < deadline, "the job never wrote"
             time.sleep(0.01)
     finally:
         job.kill()
         job.wait()
 
-    assert read_manifest(silver) == before
+    # The killed job wrote files but never committed them: the table is at its previous version.
+    assert last_commit(spark, silver)["version"] == before
     assert published_rows(spark, silver, "*") == rows_before
-    # The next run cleans up the abandoned version and publishes normally.
+    # The next run commits the next version normally; the orphan files are never read.
     assert email_activity.main(silver_argv(lake)) == 0
-    assert len(list((silver / "_versions").iterdir())) == 2
-    assert (silver / MANIFEST).exists()
+    assert last_commit(spark, silver)["version"] == before + 1
+    assert len(published_rows(spark, silver, "*")) == 4
