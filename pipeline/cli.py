@@ -530,13 +530,42 @@ def sync(
     )
 
 
-@app.command()
-def lake(run_date: RunDate = None) -> None:
-    """Build the lake's silver and gold tables from bronze with the Spark jobs."""
+lake_app = typer.Typer(no_args_is_help=False)
+app.add_typer(lake_app, name="lake")
+LakeTable = Annotated[str, typer.Argument(help="the table, e.g. gold/email_events")]
+
+
+@lake_app.callback(invoke_without_command=True)
+def lake(ctx: typer.Context, run_date: RunDate = None) -> None:
+    """Build the lake's silver and gold tables from bronze with the Spark jobs (or look back:
+    `history`, `restore`)."""
+    if ctx.invoked_subcommand is not None:
+        return
     settings = _configure()
     from pipeline.steps import build_lake
 
     _step(settings, "build_lake", build_lake, run_date=_run_date(run_date))
+
+
+@lake_app.command("history")
+def lake_history(table: LakeTable) -> None:
+    """List a lake table's versions, newest first: version, when, operation, rows written."""
+    settings = _configure()
+    from pipeline.steps import lake_history as history
+
+    _step(settings, "lake_history", history, table=table)
+
+
+@lake_app.command("restore")
+def lake_restore(
+    table: LakeTable,
+    version: Annotated[int, typer.Option(help="the version to roll back to", min=0)],
+) -> None:
+    """Roll a lake table back to a version (a new version; `history` shows them all)."""
+    settings = _configure()
+    from pipeline.steps import restore_lake_table
+
+    _step(settings, "lake_restore", restore_lake_table, table=table, version=version)
 
 
 @app.command()

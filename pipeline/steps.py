@@ -19,7 +19,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -203,6 +203,75 @@ def build_lake(settings: Settings, run_date: date) -> dict[str, Any]:
         "rows_written": sum(int(job.get("rows_written", 0)) for job in jobs),
         "jobs": {job["job"]: job for job in jobs},
     }
+
+
+# The lake's Delta tables, by the names people use (`pipeline lake history gold/email_events`).
+LAKE_TABLES = (
+    "silver/email_activity",
+    "quarantine/email_activity",
+    "gold/email_events",
+    "gold/campaign_engagement",
+    "gold/campaign_daily_engagement",
+    "gold/person_engagement",
+    "gold/person_sessions",
+)
+
+
+def _lake_table(settings: Settings, table: str):  # -> deltalake.DeltaTable
+    """The Delta table ``table`` of the lake, or a one-line error naming the tables there are."""
+    from deltalake import DeltaTable
+
+    if table not in LAKE_TABLES:
+        raise StepError(f"unknown lake table {table!r}: choose one of {', '.join(LAKE_TABLES)}")
+    path = settings.lake_root / table
+    if not DeltaTable.is_deltatable(str(path)):
+        raise StepError(f"{path} holds no Delta table yet: run `pipeline lake` first")
+    return DeltaTable(str(path))
+
+
+def lake_history(settings: Settings, table: str) -> dict[str, Any]:
+    """The versions of a lake table, newest first: version, when, operation, rows written.
+
+    Read from the transaction log with delta-rs: no Spark session is needed to look.
+    """
+    versions = [
+        {
+            "version": commit.get("version"),
+            "at": _from_millis(commit.get("timestamp")),
+            "operation": commit.get("operation"),
+            "rows": _commit_rows(commit.get("operationMetrics") or {}),
+        }
+        for commit in _lake_table(settings, table).history()
+    ]
+    return {"table": table, "versions": versions}
+
+
+def restore_lake_table(settings: Settings, table: str, version: int) -> dict[str, Any]:
+    """Roll a lake table back to ``version``: a new commit whose contents are that version's.
+
+    The versions after it stay in the log (a restore is undone by restoring again).
+    """
+    delta = _lake_table(settings, table)
+    latest = delta.version()
+    if not 0 <= version <= latest:
+        raise StepError(f"{table} has versions 0 to {latest}: no version {version}")
+    metrics = delta.restore(version)
+    return {"table": table, "restored_to": version, "version": delta.version(), "metrics": metrics}
+
+
+def _commit_rows(metrics: dict[str, Any]) -> int | None:
+    """The rows a commit wrote (a write, a merge's inserted and updated rows), if it says."""
+    for key in ("numOutputRows", "num_added_rows"):
+        if key in metrics:
+            return int(metrics[key])
+    return None
+
+
+def _from_millis(millis: int | None) -> str | None:
+    """An epoch-milliseconds timestamp (the Delta log's) as an ISO 8601 UTC string."""
+    if millis is None:
+        return None
+    return datetime.fromtimestamp(millis / 1000, tz=UTC).isoformat(timespec="seconds")
 
 
 # --- warehouse --------------------------------------------------------------------------------

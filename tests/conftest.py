@@ -210,6 +210,7 @@ TIERS = {
         "test_destination_duckdb",
         "test_destination_lake",
         "test_lake_schemas",
+        "test_lake_time_travel",
         "test_layout",
         "test_listeners",
         "test_mock_apis",
