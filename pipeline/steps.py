@@ -168,10 +168,18 @@ def spark_submit_command(settings: Settings, run_date: date) -> list[str]:
     in client mode the driver runs here, the executors on the cluster's workers, which see the
     lake at the same path (a shared volume).
     """
+    from spark_jobs.session import DELTA_PACKAGE, IVY_CACHE
+
     return [
         console_script("spark-submit"),
         "--master",
         settings.spark_master,
+        # spark-submit starts the JVM before the job's own session builder runs: the table
+        # format's jars must be named here (the builder's spark.jars.packages is too late).
+        "--packages",
+        DELTA_PACKAGE,
+        "--conf",
+        f"spark.jars.ivy={IVY_CACHE}",
         "--driver-memory",
         settings.spark_driver_memory,
         "--name",
