@@ -223,11 +223,16 @@ class _Probe(Destination):
         self.received["catalog"] = ConfiguredAirbyteCatalogSerializer.dump(configured_catalog)
         messages = self.received["messages"] = []
         for message in input_messages:
-            if message.type == Type.RECORD:
+            if message.type == Type.RECORD and hasattr(message.record, "lines"):
+                # read_messages hands on a run of record lines as their text
+                for line in message.record.lines.splitlines():
+                    record = orjson.loads(line)["record"]
+                    messages.append(
+                        ("RECORD", record["stream"], record["data"], record["emitted_at"])
+                    )
+            elif message.type == Type.RECORD:
                 record = message.record
-                data = record.data
-                data = orjson.loads(data) if isinstance(data, bytes) else dict(data)
-                messages.append(("RECORD", record.stream, data, record.emitted_at))
+                messages.append(("RECORD", record.stream, dict(record.data), record.emitted_at))
             else:
                 messages.append(AirbyteMessageSerializer.dump(message))
                 if message.type == Type.STATE:

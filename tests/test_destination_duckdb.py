@@ -167,6 +167,25 @@ def test_records_load_in_batches_and_state_follows_the_commit(tmp_path):
     assert rows(path, "select count(*), count(distinct id) from raw.s") == [(30, 30)]
 
 
+def test_batches_after_the_last_state_are_not_committed_when_the_write_dies(tmp_path):
+    """Batches load into one transaction that a state message commits: a write killed after
+    loading batches past the last state leaves the table as that state saw it, so re-reading
+    from the state duplicates nothing, even in append mode."""
+    path = tmp_path / "w.duckdb"
+
+    def messages():
+        yield from (record("s", {"id": str(i), "n": i}) for i in range(12))
+        yield state("s")
+        yield from (record("s", {"id": str(i), "n": i}) for i in range(12, 40))  # 2 batches
+        raise RuntimeError("killed")
+
+    config = {"destination_path": str(path), "schema": "raw", "batch_size": 10}
+    with pytest.raises(RuntimeError, match="killed"):
+        for _ in DestinationDuckdb().write(config, catalog(("s", "append")), messages()):
+            pass
+    assert rows(path, "select count(*), max(n) from raw.s") == [(12, 11)]
+
+
 def test_overwrite_swaps_atomically_and_never_duplicates(tmp_path):
     path = tmp_path / "w.duckdb"
     cat = catalog(("s", "overwrite"))
@@ -289,8 +308,9 @@ def test_record_lines_are_typed_from_their_text_as_a_parser_would(tmp_path):
         b'"emitted_at": %d, "meta": {"changes": []}}}' % (EMITTED_AT + 4),
         record_line(b'{"id":"ok","at":"2022-12-27T08:12:59Z","tags":[1]}', EMITTED_AT + 5),
     )
-    # Lines in the CDK's layout reach the writer as text; another layout is parsed.
-    assert [type(m.record.data).__name__ for m in messages] == ["bytes"] * 4 + ["dict", "bytes"]
+    # Runs of lines in the CDK's layout reach the writer as text; another layout is parsed.
+    runs = [(type(m).__name__, getattr(m, "count", 1)) for m in messages]
+    assert runs == [("RecordLines", 4), ("RecordLine", 1), ("RecordLines", 1)]
     write(path, catalog(("s", "append")), messages)
     result = rows(
         path,
@@ -306,6 +326,19 @@ def test_record_lines_are_typed_from_their_text_as_a_parser_would(tmp_path):
         ("spaced", 4, None, None, None, EMITTED_AT + 4, meta),
         ("ok", None, None, None, "[1]", EMITTED_AT + 5, meta),
     ]
+
+
+def test_record_lines_of_interleaved_streams_reach_each_streams_table(tmp_path):
+    path = tmp_path / "w.duckdb"
+    streams = [b"t" if i % 3 == 2 else b"s" for i in range(7)]
+    messages = parsed_lines(
+        *(record_line(b'{"id":"%d"}' % i, EMITTED_AT, streams[i]) for i in range(7))
+    )
+    runs = [(m.stream, m.count) for m in messages]
+    assert runs == [("s", 2), ("t", 1), ("s", 2), ("t", 1), ("s", 1)]
+    write(path, catalog(("s", "append"), ("t", "append")), messages)
+    assert rows(path, "select id from raw.t order by id") == [("2",), ("5",)]
+    assert len(rows(path, "select id from raw.s")) == 5
 
 
 def test_a_record_whose_data_is_not_json_fails_the_write_naming_the_stream(tmp_path):

@@ -73,12 +73,14 @@ def columns_from_schema(json_schema: Mapping[str, Any]) -> list[Column]:
 
 
 def reader_columns(staged_keys: Sequence[str], columns: Sequence[Column]) -> str:
-    """The ``columns=`` argument of ``read_json`` for a staged batch (a SQL struct literal)."""
-    entries = [f"{quote_literal(EMITTED_AT_KEY)}: 'BIGINT'"] + [
-        f"{quote_literal(key)}: '{STAGED_TYPES[column.kind]}'"
+    """The ``columns=`` argument of ``read_json`` for a staged batch of RECORD lines (a SQL
+    struct literal): the record's data, each field as it is staged, and its emission time."""
+    fields = [
+        f"{quote_identifier(key)} {STAGED_TYPES[column.kind]}"
         for key, column in zip(staged_keys, columns, strict=True)
     ]
-    return "{" + ", ".join(entries) + "}"
+    data = f"data STRUCT({', '.join(fields)}), " if fields else ""
+    return "{'record': " + quote_literal(f"STRUCT({data}emitted_at BIGINT)") + "}"
 
 
 def typed_select(staged_keys: Sequence[str], columns: Sequence[Column]) -> str:

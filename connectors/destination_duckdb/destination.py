@@ -26,10 +26,10 @@ from airbyte_cdk.models import (
 )
 from airbyte_cdk.models.airbyte_protocol_serializers import AirbyteMessageSerializer
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
-from connector_kit.protocol_lines import cut_record_line
+from connector_kit.protocol_lines import OTHER_LINE, RECORD_STREAMS
 
 from destination_duckdb.identifiers import quote_identifier
-from destination_duckdb.stream_writer import StreamWriter
+from destination_duckdb.stream_writer import StreamWriter, Transaction
 
 logger = logging.getLogger("airbyte")
 
@@ -43,22 +43,18 @@ DEFAULT_MEMORY_LIMIT = "512MB"
 # for a batch load that one thread does in the time the source reads the next batch. Measured on
 # 2 cores: 850,000 members loaded with 10 % less CPU time on one thread than on two.
 DEFAULT_THREADS = 1
-# DuckDB's own checkpointing is kept: a COMMIT past 16 MB of log checkpoints the file, while the
-# source reads on. Log-only commits with one CHECKPOINT at the end were faster at 850,000 members
-# but slower at 85,000, where that last checkpoint comes after the source is done and nothing
-# overlaps it (docs/benchmarks.md).
+# DuckDB's own checkpointing is kept (a COMMIT past 16 MB of log checkpoints the file): with one
+# commit per state message (stream_writer.Transaction) rather than per batch, raising the
+# threshold changed nothing measurable (README.md, "DuckDB settings that matter").
 
 
 class RecordLine:
-    """A RECORD message as the write loop needs it: stream, data and emission time, no more.
-
-    ``data`` is the parsed record, or the JSON text of its data object as the source sent it.
-    """
+    """A RECORD message parsed (any layout but the CDK's): stream, data and emission time."""
 
     __slots__ = ("stream", "data", "emitted_at")
     type = Type.RECORD
 
-    def __init__(self, stream: str, data: Mapping[str, Any] | bytes, emitted_at: int) -> None:
+    def __init__(self, stream: str, data: Mapping[str, Any], emitted_at: int) -> None:
         self.stream = stream
         self.data = data
         self.emitted_at = emitted_at
@@ -68,29 +64,96 @@ class RecordLine:
         return self
 
 
-def read_messages(input_stream: BinaryIO) -> Iterator[AirbyteMessage | RecordLine]:
-    """The messages of the destination's input: record lines cut, not parsed; the rest parsed.
+class RecordLines:
+    """Consecutive RECORD lines of one stream in the CDK's layout, as the source wrote them.
+
+    ``lines`` is their text, each line ending with a newline; nothing in them is parsed in
+    Python: DuckDB's JSON reader takes ``record.data`` and ``record.emitted_at`` out of each.
+    """
+
+    __slots__ = ("stream", "lines", "count")
+    type = Type.RECORD
+
+    def __init__(self, stream: str, lines: bytes, count: int) -> None:
+        self.stream = stream
+        self.lines = lines
+        self.count = count
+
+    @property
+    def record(self) -> "RecordLines":
+        return self
+
+
+# Blocks of stdin read at once: the records in a block are handed on as runs of lines.
+READ_BLOCK_BYTES = 1 << 20
+
+
+def read_messages(input_stream: BinaryIO) -> Iterator[AirbyteMessage | RecordLine | RecordLines]:
+    """The messages of the destination's input: runs of record lines as text; the rest parsed.
 
     The CDK would turn every line into the protocol's dataclasses (serpyco-rs), which for a record
-    costs more than loading it; a record only needs its stream, data and emission time, and its
-    data is typed by DuckDB from the text (see ``columns.py``). A record line in another layout is
-    parsed with orjson (``connector_kit.protocol_lines`` says which layout is cut).
+    costs more than loading it. stdin is read in blocks of whole lines; the record lines in the
+    CDK's layout are found with the orchestrator's regular expressions
+    (``connector_kit.protocol_lines``) and passed on per stream as runs of text, so Python does
+    no work per record. Any other line is parsed with orjson: a record in another layout becomes
+    a ``RecordLine``, the other messages the protocol's dataclasses.
     """
-    for line in input_stream:
-        cut = cut_record_line(line)
-        if cut is not None:
-            yield RecordLine(*cut)
-            continue
-        try:
-            message = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            logger.info(f"ignoring input which is not an Airbyte message: {line[:200]!r}")
-            continue
-        if message.get("type") == "RECORD":
-            record = message["record"]
-            yield RecordLine(record["stream"], record["data"], record["emitted_at"])
-        else:
-            yield AirbyteMessageSerializer.load(message)
+    rest = b""
+    while chunk := input_stream.read1(READ_BLOCK_BYTES):
+        block = rest + chunk
+        end = block.rfind(b"\n") + 1
+        if end:
+            yield from _block_messages(b"\n" + block[:end])
+        rest = block[end:]
+    if rest:
+        yield from _block_messages(b"\n" + rest + b"\n")
+
+
+def _block_messages(text: bytes) -> Iterator[AirbyteMessage | RecordLine | RecordLines]:
+    """The messages of a block of whole lines that starts with a newline of its own."""
+    start = 1
+    for other in OTHER_LINE.finditer(text):
+        line = other.group(1)
+        if not line:
+            continue  # the end of the block, or a blank line
+        yield from _record_runs(text, start, other.start() + 1)
+        start = other.end() + 1
+        message = _parsed_message(line)
+        if message is not None:
+            yield message
+    yield from _record_runs(text, start, len(text))
+
+
+def _record_runs(text: bytes, start: int, end: int) -> Iterator[RecordLines]:
+    """The record lines ``text[start:end]`` (each preceded by a newline) as runs per stream."""
+    if start >= end:
+        return
+    streams = RECORD_STREAMS.findall(text, start - 1, end)
+    if streams.count(streams[0]) == len(streams):  # one stream: the usual case
+        yield RecordLines(streams[0].decode(), text[start:end], len(streams))
+        return
+    run_stream, run_start, count = None, start, 0
+    for match in RECORD_STREAMS.finditer(text, start - 1, end):
+        if match.group(1) != run_stream:
+            if count:
+                yield RecordLines(run_stream.decode(), text[run_start : match.start() + 1], count)
+            run_stream, run_start, count = match.group(1), match.start() + 1, 0
+        count += 1
+    yield RecordLines(run_stream.decode(), text[run_start:end], count)
+
+
+def _parsed_message(line: bytes) -> AirbyteMessage | RecordLine | None:
+    try:
+        message = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        message = None
+    if not isinstance(message, dict):
+        logger.info(f"ignoring input which is not an Airbyte message: {line[:200]!r}")
+        return None
+    if message.get("type") == "RECORD":
+        record = message["record"]
+        return RecordLine(record["stream"], record["data"], record["emitted_at"])
+    return AirbyteMessageSerializer.load(message)
 
 
 class DestinationDuckdb(Destination):
@@ -143,9 +206,10 @@ class DestinationDuckdb(Destination):
         batch_size: int,
     ) -> Iterable[AirbyteMessage]:
         with _connect(config) as con, _staging_folder(config) as staging:
+            transaction = Transaction(con)
             writers = {
                 stream.stream.name: StreamWriter(
-                    con, _schema(config), stream, batch_size, staging / f"{index}.jsonl"
+                    transaction, _schema(config), stream, batch_size, staging / f"{index}.jsonl"
                 )
                 for index, stream in enumerate(configured_catalog.streams)
             }
@@ -160,10 +224,14 @@ class DestinationDuckdb(Destination):
                             message=f"Record for stream '{record.stream}', not in the catalog.",
                             failure_type=FailureType.system_error,
                         )
-                    writer.add(record.data, record.emitted_at)
+                    if isinstance(record, RecordLines):
+                        writer.add_lines(record.lines, record.count)
+                    else:
+                        writer.add(record.data, record.emitted_at)
                 elif message.type == Type.STATE:
                     for writer in writers.values():
                         writer.flush()
+                    transaction.commit()
                     checkpointed |= _streams_of(message.state, writers)
                     yield message
                 elif message.type == Type.TRACE and message.trace.stream_status:
@@ -177,6 +245,8 @@ class DestinationDuckdb(Destination):
                         writer.publish()
             for writer in writers.values():
                 writer.flush()
+            transaction.commit()
+            for writer in writers.values():
                 if not _overwrites(writer) or writer.published:
                     continue
                 if writer.name in checkpointed and writer.name not in incomplete:
