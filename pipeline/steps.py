@@ -138,7 +138,12 @@ def extract_load(
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     # The connectors get the inherited environment only: their configuration is in their files.
     env = settings.child_env()
-    discovered = sync.discover(f"source-{link.source}", source_config, env=env)
+    discovered = sync.discover(
+        f"source-{link.source}",
+        source_config,
+        env=env,
+        cache=settings.state_dir / f"{connection}.catalog.json",
+    )
     streams = [stream["name"] for stream in discovered["streams"] if link.selects(stream["name"])]
     result = sync.run_sync(
         f"source-{link.source}",

@@ -16,12 +16,16 @@ run any Airbyte connector image's entrypoint.
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
+import importlib.util
 import logging
 import os
 import queue
 import subprocess
 import tempfile
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -90,9 +94,24 @@ def run_protocol_command(
 
 
 def discover(
-    source: str, config: dict[str, Any], env: Mapping[str, str] | None = None
+    source: str,
+    config: dict[str, Any],
+    env: Mapping[str, str] | None = None,
+    cache: Path | None = None,
 ) -> dict[str, Any]:
-    """The source's catalog (``discover``)."""
+    """The source's catalog (``discover``), reused from ``cache`` while it is still valid.
+
+    A discover is a process of its own (its start alone, importing the CDK, is most of a small
+    incremental sync). Like the Airbyte platform, which keeps a connection's catalog and
+    re-discovers on a schedule, a catalog kept in ``cache`` is reused while the connector's code
+    (its spec and stream schemas) and the config are those it was discovered with, for at most
+    ``DISCOVER_MAX_AGE_S``; otherwise the source is asked again and the cache rewritten.
+    """
+    key = _discover_key(source, config) if cache is not None else None
+    if cache is not None and key is not None:
+        catalog = _cached_catalog(cache, key)
+        if catalog is not None:
+            return catalog
     with private_files(config=config) as files:
         messages = run_protocol_command(
             connector_command(source), "discover", "--config", str(files["config"]), env=env
@@ -100,7 +119,58 @@ def discover(
     catalogs = [m["catalog"] for m in messages if m.get("type") == "CATALOG"]
     if not catalogs:
         raise SyncError(f"{source} discover returned no catalog")
+    if cache is not None and key is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_suffix(".tmp")
+        partial.write_bytes(orjson.dumps({"key": key, "catalog": catalogs[0]}))
+        partial.replace(cache)
     return catalogs[0]
+
+
+# A kept catalog is discovered again after a day even if nothing changed: a source whose schemas
+# come from the API (new custom properties) is then at most a day late, as on Airbyte's platform.
+DISCOVER_MAX_AGE_S = 24 * 3600
+
+
+def _discover_key(source: str, config: dict[str, Any]) -> str | None:
+    """What a catalog depends on: the connector's files and the config, as one digest.
+
+    None when the connector is not a package of this environment (its code cannot be read):
+    such a source is always asked. The config (credentials) enters the digest only: the cache
+    file holds the digest and the catalog, never the config.
+    """
+    package = _connector_package(source)
+    if package is None:
+        return None
+    digest = hashlib.sha256(source.encode())
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".json", ".yaml") and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(package).as_posix().encode())
+            digest.update(path.read_bytes())
+    digest.update(orjson.dumps(config, option=orjson.OPT_SORT_KEYS))
+    return digest.hexdigest()
+
+
+def _connector_package(source: str) -> Path | None:
+    """The folder of the package behind a connector's console script, without importing it."""
+    scripts = importlib.metadata.entry_points(group="console_scripts", name=source)
+    for script in scripts:
+        spec = importlib.util.find_spec(script.module.split(".")[0])
+        if spec is not None and spec.submodule_search_locations:
+            return Path(next(iter(spec.submodule_search_locations)))
+    return None
+
+
+def _cached_catalog(cache: Path, key: str) -> dict[str, Any] | None:
+    try:
+        if time.time() - cache.stat().st_mtime > DISCOVER_MAX_AGE_S:
+            return None
+        kept = orjson.loads(cache.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None  # no cache yet, or a damaged one: discover again
+    if not isinstance(kept, dict) or kept.get("key") != key:
+        return None
+    return kept.get("catalog")
 
 
 def configure_catalog(

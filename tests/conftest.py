@@ -227,6 +227,7 @@ TIERS = {
         "test_source_hubspot",
         "test_source_mailchimp",
         "test_source_google_sheets",
+        "test_sync_discover_cache",
     ),
     # Longest first (see pytest_collection_modifyitems).
     "integration": (

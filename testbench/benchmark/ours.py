@@ -25,8 +25,12 @@ def sync(base_url: str, apikey: str, workdir: Path, incremental: bool, source: s
     if not incremental:
         database.unlink(missing_ok=True)
         state.unlink(missing_ok=True)
+        (workdir / "ours_catalog.json").unlink(missing_ok=True)
     config = {"apikey": apikey, "base_url": base_url}
-    catalog = configure_catalog(discover(source, config), [STREAM])
+    # The pipeline keeps the discovered catalog beside the state (pipeline.steps.extract_load):
+    # a full sync discovers, an incremental one reuses it.
+    discovered = discover(source, config, cache=workdir / "ours_catalog.json")
+    catalog = configure_catalog(discovered, [STREAM])
     result = run_sync(
         source,
         config,
