@@ -228,6 +228,7 @@ TIERS = {
         "test_source_mailchimp",
         "test_source_google_sheets",
         "test_sync_discover_cache",
+        "test_bench_report",
     ),
     # Longest first (see pytest_collection_modifyitems).
     "integration": (
