@@ -444,3 +444,24 @@ def test_source_mailchimp_piped_into_destination_duckdb(tmp_path, mock_api):
         "select count(*) from (select distinct campaign_id, email_id, action, timestamp "
         "from raw_mailchimp.email_activity)",
     ) == [(counts["email_activity"],)]
+
+
+def test_a_refused_batch_is_restaged_and_the_batches_before_it_loaded_again(tmp_path):
+    """A batch DuckDB's reader refuses aborts the open transaction: the batches loaded since the
+    last commit are loaded again with it, so none of them is lost and none doubled."""
+    path = tmp_path / "w.duckdb"
+    lines = [record_line(b'{"id":"%d","n":%d}' % (i, i), EMITTED_AT) for i in range(25)]
+    lines[22] = record_line(b'{"id":"22","n":1,"n":22}', EMITTED_AT)  # refused by DuckDB
+    messages = [
+        *parsed_lines(*lines[:5]),
+        state("s"),
+        *parsed_lines(*lines[5:15]),  # a batch loaded, not committed
+        *parsed_lines(*lines[15:]),  # the refused batch
+    ]
+    config = {"destination_path": str(path), "schema": "raw", "batch_size": 10}
+    out = list(DestinationDuckdb().write(config, catalog(("s", "append")), messages))
+    assert [m.type for m in out] == [Type.STATE]
+    assert rows(path, "select count(*), count(distinct id), sum(n) from raw.s") == [
+        (25, 25, sum(range(25)))
+    ]
+    assert not list(tmp_path.glob(".w.duckdb.staging*"))
