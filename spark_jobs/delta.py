@@ -20,11 +20,12 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
     from pyspark.sql.types import StructType
 
-# Time travel promised: a week of versions. A VACUUM keeps the files any version of the last week
-# needs: Delta's default ``delta.deletedFileRetentionDuration`` (7 days), which Delta 4.4 uses in
-# place of a RETAIN clause. (No VACUUM is scheduled yet: old files stay, every version readable.)
-RETENTION = "7 days"
+# Time travel promised: a week of versions. The lake's maintenance (pipeline/lake_maintenance.py)
+# vacuums with this retention: it removes only the files that no version of the last week needs.
+RETENTION_HOURS = 7 * 24
 LOG = "_delta_log"
+# The column a merge's source uses to say whether a row replaces or deletes its key (never stored).
+OP = "_merge_op"
 
 
 class NotPublished(FileNotFoundError):
@@ -64,6 +65,95 @@ def publish(df: DataFrame, table: str | Path, *, partition_by: str | None = None
         out = out.partitionBy(partition_by)
     out.save(str(table))
     return last_commit(df.sparkSession, table)
+
+
+def merge_rows(
+    df: DataFrame,
+    table: str | Path,
+    key: list[str],
+    *,
+    partition_by: str | None = None,
+    prune: str | None = None,
+    insert_only: bool = False,
+    update: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Upsert ``df`` into ``table`` on ``key`` in one Delta commit (``MERGE``); return the commit.
+
+    A row whose key is new is inserted; a row whose key is there is updated only if a value
+    changes, so merging the same rows twice changes nothing (a replayed batch is harmless). A
+    matched row takes the source row's values, except the columns ``update`` gives a SQL
+    expression for (over ``t``, the table's row, and ``s``, the source's). With ``insert_only`` a
+    key already there is left as it is. ``prune`` names a column (the table's partition column)
+    whose values in ``df`` limit the files the merge reads. A table that does not exist yet is
+    created with ``df``'s rows.
+    """
+    if not is_table(table):
+        return publish(df, table, partition_by=partition_by)
+    spark = df.sparkSession
+    on = " AND ".join(f"t.`{c}` <=> s.`{c}`" for c in key)
+    if prune is not None:
+        values = sorted(str(row[0]) for row in df.select(prune).distinct().collect())
+        if not values:
+            return last_commit(spark, table)
+        on = f"t.`{prune}` IN ({', '.join(repr(v) for v in values)}) AND {on}"
+    merge = _delta_table(spark, table).alias("t").merge(df.alias("s"), on)
+    if not insert_only:
+        values = {c: f"s.`{c}`" for c in df.columns} | (update or {})
+        merge = merge.whenMatchedUpdate(condition=_differs(values, key), set=values)
+    merge.whenNotMatchedInsertAll().execute()
+    return last_commit(spark, table)
+
+
+def replace_slice(
+    df: DataFrame,
+    table: str | Path,
+    key: list[str],
+    slice_by: list[str],
+    touched: DataFrame,
+    *,
+    partition_by: str | None = None,
+) -> dict[str, Any]:
+    """Make the rows of ``table`` in the ``touched`` slices equal ``df``, in one Delta commit.
+
+    ``df`` holds the recomputed rows of every slice ``touched`` names (its ``slice_by`` values):
+    a row of ``df`` is inserted or, if a value changed, updated on ``key``; a row of the table in
+    a touched slice that ``df`` no longer has is deleted. The rest of the table is not read. A gold
+    table is updated this way for the campaigns, people or days that new events touch.
+    """
+    if not is_table(table):
+        return publish(df, table, partition_by=partition_by)
+    from pyspark.sql import functions as F
+
+    spark = df.sparkSession
+    current = read_published(spark, table, df.schema).join(touched, slice_by, "left_semi")
+    stale = current.join(df.select(*key), key, "left_anti").withColumn(OP, F.lit("delete"))
+    source = df.withColumn(OP, F.lit("upsert")).unionByName(stale)
+    on = " AND ".join(f"t.`{c}` <=> s.`{c}`" for c in key)
+    columns = {c: f"s.`{c}`" for c in df.columns}
+    (
+        _delta_table(spark, table)
+        .alias("t")
+        .merge(source.alias("s"), on)
+        .whenMatchedDelete(condition=f"s.{OP} = 'delete'")
+        .whenMatchedUpdate(condition=f"s.{OP} = 'upsert' AND {_differs(columns, key)}", set=columns)
+        .whenNotMatchedInsert(condition=f"s.{OP} = 'upsert'", values=columns)
+        .execute()
+    )
+    return last_commit(spark, table)
+
+
+def _differs(values: dict[str, str], key: list[str]) -> str:
+    """SQL true when an update would change a non-key column of the table's row ``t``."""
+    changes = [f"t.`{c}` <=> ({value})" for c, value in values.items() if c not in key]
+    if not changes:
+        return "false"
+    return "NOT (" + " AND ".join(changes) + ")"
+
+
+def _delta_table(spark: SparkSession, table: str | Path):  # -> delta.tables.DeltaTable
+    from delta.tables import DeltaTable
+
+    return DeltaTable.forPath(spark, str(table))
 
 
 def history(spark: SparkSession, table: str | Path, limit: int | None = None) -> list[dict]:
