@@ -4,7 +4,7 @@ Input, ``<lake>/bronze/email_activity/ingest_date=YYYY-MM-DD/*.parquet``: the re
 destination-lake landed them, fields as delivered (``timestamp`` is the API's string).
 
 Outputs, each a Delta Lake table (a new version per run, committed atomically by the table's
-transaction log: see :mod:`spark_jobs.delta`):
+transaction log: see :mod:`spark_jobs.delta_io`):
 
 - ``<lake>/silver/email_activity``: one row per event, deduplicated on (campaign_id, email_id,
   action, event_at), partitioned by ``event_date``, columns :data:`SILVER_SCHEMA`. An event first
@@ -13,7 +13,8 @@ transaction log: see :mod:`spark_jobs.delta`):
   missing or unparseable timestamp, an unknown action) with a ``reason`` column, partitioned by
   ``ingest_date``, so nothing is dropped silently and a person can look at what was set aside.
 
-Each run rebuilds both tables from all of bronze up to its run date: a run is a pure function of
+This entry point rebuilds both tables from all of bronze up to its run date (the pipeline runs the
+incremental spark_jobs/lake.py instead): such a run is a pure function of
 (bronze, run date), so rerunning a date gives the same tables, and a late event is merged into
 its event date however late it comes.
 
@@ -41,7 +42,7 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from spark_jobs.delta import publish, read_published
+from spark_jobs.delta_io import publish, read_published
 from spark_jobs.harness import job_arguments, run_job
 from spark_jobs.schemas import SILVER_EMAIL_ACTIVITY, spark_schema
 

@@ -23,7 +23,7 @@ import sys
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from spark_jobs.delta import read_published
+from spark_jobs.delta_io import read_published
 from spark_jobs.gold import gold_main
 from spark_jobs.schemas import GOLD_EMAIL_EVENTS, spark_schema
 

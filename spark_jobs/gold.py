@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from pyspark.sql import DataFrame, SparkSession
 
-from spark_jobs.delta import publish, read_published
+from spark_jobs.delta_io import publish, read_published
 from spark_jobs.email_activity import read_silver
 from spark_jobs.harness import Run, job_arguments, run_job
 

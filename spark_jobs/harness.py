@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pyspark.errors import AnalysisException
 from pyspark.sql import SparkSession
 
-from spark_jobs.delta import NotPublished
+from spark_jobs.delta_io import NotPublished
 from spark_jobs.session import build_session
 
 Run = Callable[[SparkSession, argparse.Namespace], dict[str, object]]

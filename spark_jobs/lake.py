@@ -48,7 +48,7 @@ from spark_jobs import (
     person_engagement,
     person_sessions,
 )
-from spark_jobs.delta import is_table, merge_rows, publish, read_published, replace_slice
+from spark_jobs.delta_io import is_table, merge_rows, publish, read_published, replace_slice
 from spark_jobs.session import build_session
 
 GOLD_JOBS = (
@@ -116,13 +116,18 @@ class Totals:
     batches: int = 0
     rows_read: int = 0
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    mark: float = field(default_factory=time.monotonic)
 
     def add(self, table: str, commit: dict[str, Any]) -> None:
-        """Count one table's commit: its version and the rows it inserted, updated, deleted."""
+        """Count one table's commit: its version, the rows it inserted, updated and deleted, and
+        the seconds since the previous commit (the work that led to this one)."""
         metrics = commit.get("metrics", {})
         seen = self.tables.setdefault(
-            table, {"version": None, "inserted": 0, "updated": 0, "deleted": 0}
+            table, {"version": None, "inserted": 0, "updated": 0, "deleted": 0, "seconds": 0.0}
         )
+        now = time.monotonic()
+        seen["seconds"] = round(seen["seconds"] + now - self.mark, 1)
+        self.mark = now
         seen["version"] = commit.get("version")
         seen["operation"] = commit.get("operation")
         written = metrics.get("numTargetRowsInserted", metrics.get("numOutputRows", 0))
@@ -141,12 +146,14 @@ class Batches:
         self.totals = Totals()
 
     def __call__(self, bronze: DataFrame, batch_id: int) -> None:
-        # A full refresh replaces each table with its first batch (one overwrite commit);
-        # every other batch merges.
-        rebuild = self.full_refresh and self.totals.batches == 0
+        # A full refresh replaces each table with its first batch (one overwrite commit), and so
+        # does the first batch of a lake that has no silver yet; every other batch merges.
+        first = self.totals.batches == 0
+        rebuild = first and (self.full_refresh or not is_table(self.lake.silver))
         bronze = bronze.persist()
         try:
             self.totals.rows_read += bronze.count()
+            self.totals.mark = time.monotonic()
             events = email_activity.transform(bronze, self.late_after_days).persist()
             self._silver(bronze, events, rebuild)
             self._gold(events, rebuild)

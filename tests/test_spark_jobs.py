@@ -25,7 +25,7 @@ from pyspark.sql.types import StructType
 from pyspark.testing import assertDataFrameEqual
 
 from spark_jobs import email_activity
-from spark_jobs.delta import last_commit, read_published
+from spark_jobs.delta_io import last_commit, read_published
 from spark_jobs.email_activity import (
     BRONZE_SCHEMA,
     QUARANTINE_SCHEMA,
@@ -322,7 +322,7 @@ def test_a_rerun_of_a_date_publishes_the_same_table_as_a_new_version(
         assert email_activity.main(silver_argv(lake, "--run-date", "2024-01-06")) == 0
         assert len(published_rows(spark, silver, "*")) == 4
     # Every run is one commit of the transaction log, and the versions before stay readable.
-    assert last_commit(spark, silver)["version"] == 2
+    assert last_commit(silver)["version"] == 2
     old = spark.read.format("delta").option("versionAsOf", 0).load(str(silver))
     assert sorted(tuple(row) for row in old.select(*SILVER_SCHEMA.fieldNames()).collect()) == (
         as_of_first
@@ -344,7 +344,7 @@ def test_a_job_killed_while_writing_leaves_the_previous_publish_whole(
     """kill -9 a real job process after its new version appears and before it commits."""
     silver = lake / "silver" / "email_activity"
     assert email_activity.main(silver_argv(lake, "--run-date", "2024-01-01")) == 0
-    before = last_commit(spark, silver)["version"]
+    before = last_commit(silver)["version"]
     files_before = set(silver.rglob("*.parquet"))
     rows_before = published_rows(spark, silver, "*")
 
@@ -366,9 +366,9 @@ def test_a_job_killed_while_writing_leaves_the_previous_publish_whole(
         job.wait()
 
     # The killed job wrote files but never committed them: the table is at its previous version.
-    assert last_commit(spark, silver)["version"] == before
+    assert last_commit(silver)["version"] == before
     assert published_rows(spark, silver, "*") == rows_before
     # The next run commits the next version normally; the orphan files are never read.
     assert email_activity.main(silver_argv(lake)) == 0
-    assert last_commit(spark, silver)["version"] == before + 1
+    assert last_commit(silver)["version"] == before + 1
     assert len(published_rows(spark, silver, "*")) == 4
