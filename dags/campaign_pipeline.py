@@ -8,9 +8,11 @@ One run, end to end, in stages (task groups) with quality gates between them:
    spreadsheet of spend and targets, replaced whole each run); **check_raw** (Great
    Expectations) gates them.
 2. **lake**: the high-volume email activity takes its own Airbyte connection to `destination-lake`
-   (bronze Parquet, one partition per ingestion date); Spark builds silver (typed, deduplicated,
-   partitioned by event date) and gold (engagement per campaign and day, per person, sessions)
-   in one Spark application; **check_lake** gates them.
+   (bronze Parquet, one partition per ingestion date); Spark merges the bronze that arrived since
+   the last run into silver (typed, deduplicated, partitioned by event date) and gold (engagement
+   per campaign and day, per person, sessions), Delta Lake tables, in one Spark application;
+   **check_lake** gates them; **maintain_lake** compacts the tables' small files and vacuums the
+   files no version of the last week needs.
 3. **warehouse**: dbt (staging, intermediate, marts), reading raw and gold, one Airflow task per
    dbt model and seed (astronomer-cosmos), wired as dbt's own graph, so the lineage shows in the
    Graph view; then one `dbt test` task runs every test. Ephemeral models show as empty tasks.
@@ -236,7 +238,13 @@ def campaign_pipeline():
 
             return _run("check_lake", check_lake)
 
-        land_email_events() >> build_lake() >> check_lake()
+        @task
+        def maintain_lake() -> dict:
+            from pipeline.steps import maintain_lake
+
+            return _run("maintain_lake", maintain_lake)
+
+        land_email_events() >> build_lake() >> check_lake() >> maintain_lake()
 
     warehouse = _warehouse_group()
 

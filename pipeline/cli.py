@@ -536,15 +536,36 @@ LakeTable = Annotated[str, typer.Argument(help="the table, e.g. gold/email_event
 
 
 @lake_app.callback(invoke_without_command=True)
-def lake(ctx: typer.Context, run_date: RunDate = None) -> None:
-    """Build the lake's silver and gold tables from bronze with the Spark jobs (or look back:
-    `history`, `restore`)."""
+def lake(
+    ctx: typer.Context,
+    run_date: RunDate = None,
+    full_refresh: Annotated[
+        bool, typer.Option(help="Rebuild every table from all of bronze, not only what is new.")
+    ] = False,
+) -> None:
+    """Merge the bronze that arrived since the last run into the lake's silver and gold tables
+    with Spark (or look back: `history`, `restore`; tidy up: `maintain`)."""
     if ctx.invoked_subcommand is not None:
         return
     settings = _configure()
     from pipeline.steps import build_lake
 
-    _step(settings, "build_lake", build_lake, run_date=_run_date(run_date))
+    _step(
+        settings,
+        "build_lake",
+        build_lake,
+        run_date=_run_date(run_date),
+        full_refresh=full_refresh,
+    )
+
+
+@lake_app.command("maintain")
+def lake_maintain() -> None:
+    """Compact the lake tables' small files and vacuum those no version of the last week needs."""
+    settings = _configure()
+    from pipeline.steps import maintain_lake
+
+    _step(settings, "maintain_lake", maintain_lake)
 
 
 @lake_app.command("history")

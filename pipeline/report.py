@@ -195,6 +195,27 @@ def _quality(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return checks
 
 
+def _lake(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each lake table's version, its merges' row counts and its files, from this run's steps."""
+    metrics = {step["step"]: step["metrics"] for step in steps if step["status"] == "success"}
+    built = (metrics.get("build_lake") or {}).get("tables") or {}
+    maintained = (metrics.get("maintain_lake") or {}).get("tables") or {}
+    rows = []
+    for table in sorted(built.keys() | maintained.keys()):
+        merged, files = built.get(table, {}), maintained.get(table, {})
+        rows.append(
+            {
+                "table": table,
+                "version": files.get("version", merged.get("version")),
+                "operation": merged.get("operation", ""),
+                **{k: merged.get(k, 0) for k in ("inserted", "updated", "deleted")},
+                "files_before": files.get("files_before", ""),
+                "files_after": files.get("files_after", ""),
+            }
+        )
+    return rows
+
+
 def _headline(metrics: dict[str, Any]) -> str:
     """One line of what a step produced, from its metrics."""
     for key in ("records", "rows", "rows_written"):
@@ -224,6 +245,7 @@ def render_report(settings: Settings, run_id: str) -> str:
         seconds=round(sum(step["seconds"] for step in steps), 1),
         steps=steps,
         quality=_quality(steps),
+        lake=_lake(steps),
         tables=table_counts(settings.warehouse_path),
         charts={
             "engagement": charts.get("engagement"),

@@ -166,7 +166,9 @@ def extract_load(
 SPARK_JOBS_DIR = PROJECT_ROOT / "spark_jobs"
 
 
-def spark_submit_command(settings: Settings, run_date: date) -> list[str]:
+def spark_submit_command(
+    settings: Settings, run_date: date, *, full_refresh: bool = False
+) -> list[str]:
     """The ``spark-submit`` of the whole lake: local mode by default, a cluster by SPARK_MASTER.
 
     The same command either way (docker-compose.yml sets SPARK_MASTER to its standalone master):
@@ -197,25 +199,61 @@ def spark_submit_command(settings: Settings, run_date: date) -> list[str]:
         # The jobs build their session from their own --master: it must agree.
         "--master",
         settings.spark_master,
+        *(["--full-refresh"] if full_refresh else []),
     ]
 
 
-def build_lake(settings: Settings, run_date: date) -> dict[str, Any]:
-    """Bronze -> silver -> gold with Spark: every table published as a new version.
+def build_lake(settings: Settings, run_date: date, full_refresh: bool = False) -> dict[str, Any]:
+    """Bronze -> silver -> gold with Spark: the bronze that arrived since the last run, merged.
 
-    One ``spark-submit`` of ``spark_jobs/lake.py`` runs all the lake's jobs in one Spark
-    application (local mode here, the same command on a cluster): Spark's fixed start is paid once.
+    One ``spark-submit`` of ``spark_jobs/lake.py`` runs the lake in one Spark application (local
+    mode here, the same command on a cluster): Spark's fixed start is paid once. With
+    ``full_refresh`` every table is rebuilt from all of bronze.
     """
-    command = spark_submit_command(settings, run_date)
+    command = spark_submit_command(settings, run_date, full_refresh=full_refresh)
     # The driver runs this environment's Python, so the jobs' imports resolve.
     env = settings.child_env(PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable)
     output = _run(command, env=env, what="the Spark lake jobs")
-    # Each job prints one JSON summary line.
-    jobs = [orjson.loads(line) for line in output.splitlines() if line.startswith('{"job"')]
-    return {
-        "rows_written": sum(int(job.get("rows_written", 0)) for job in jobs),
-        "jobs": {job["job"]: job for job in jobs},
-    }
+    # The run prints one JSON summary line: what it read and each table's commit.
+    return next(orjson.loads(line) for line in output.splitlines() if line.startswith('{"job"'))
+
+
+def maintain_lake(settings: Settings) -> dict[str, Any]:
+    """Compact each lake table's small files (``OPTIMIZE``), then ``VACUUM`` what no version needs.
+
+    Incremental runs add a few small files per table each time; compaction rewrites them into
+    fewer, larger ones (a new version with the same rows). ``VACUUM`` deletes the files that no
+    version of the time-travel window (:data:`spark_jobs.delta_io.RETENTION_HOURS`, a week) still
+    needs. Done with delta-rs, no Spark session: seconds. Returns the files before and after.
+    """
+    from deltalake import DeltaTable
+
+    from spark_jobs.delta_io import RETENTION_HOURS
+
+    tables = {}
+    for name in LAKE_TABLES:
+        path = settings.lake_root / name
+        if not DeltaTable.is_deltatable(str(path)):
+            continue
+        table = DeltaTable(str(path))
+        before = len(table.file_uris())
+        on_disk = _parquet_files(path)
+        compacted = table.optimize.compact()
+        removed = table.vacuum(retention_hours=RETENTION_HOURS, dry_run=False)
+        tables[name] = {
+            "version": table.version(),
+            "files_before": before,
+            "files_after": len(table.file_uris()),
+            "files_on_disk_before": on_disk,
+            "files_on_disk_after": _parquet_files(path),
+            "compacted": compacted.get("numFilesRemoved", 0),
+            "vacuumed": len(removed),
+        }
+    return {"tables": tables, "retention_hours": RETENTION_HOURS}
+
+
+def _parquet_files(table: Path) -> int:
+    return sum(1 for _ in table.rglob("*.parquet"))
 
 
 # The lake's Delta tables, by the names people use (`pipeline lake history gold/email_events`).

@@ -66,3 +66,21 @@ def test_bad_input_is_one_line_naming_what_to_fix(lake: Path) -> None:
     beyond = pipeline(lake, "lake", "restore", TABLE, "--version", "9")
     assert beyond.returncode != 0 and "no version 9" in beyond.stderr
     assert opens(lake) == [-1]
+
+
+def test_maintain_compacts_small_files_and_keeps_the_week_of_versions(tmp_path: Path) -> None:
+    table = tmp_path / "gold/person_sessions"
+    for day in range(5):  # five runs, each appending a small file
+        rows = pa.table({"session_id": [f"s{day}"], "events": pa.array([day], pa.int64())})
+        write_deltalake(str(table), rows, mode="append")
+    done = pipeline(tmp_path, "lake", "maintain")
+    assert done.returncode == 0, done.stderr
+    files = json.loads(done.stdout)["tables"]["gold/person_sessions"]
+    assert (files["files_before"], files["files_after"], files["compacted"]) == (5, 1, 5)
+    assert files["vacuumed"] == 0  # every file is younger than the week of time travel
+    compacted = DeltaTable(str(table))
+    assert sorted(compacted.to_pyarrow_table().column("session_id").to_pylist()) == [
+        f"s{day}" for day in range(5)
+    ]
+    compacted.load_as_version(2)  # an older version is still readable
+    assert compacted.to_pyarrow_table().num_rows == 3

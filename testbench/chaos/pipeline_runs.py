@@ -4,7 +4,7 @@ Minutes each, so only the full suite (``make chaos``) runs them; ``make test`` r
 tests/test_pipeline_end_to_end.py, which runs the pipeline twice and compares the marts.
 
 1. ``pipeline run --logical-date D`` twice in one data folder: the marts and every lake table
-   (the ``current`` version) must be identical; while it runs, every process it starts listens
+   (its current version) must be identical; while it runs, every process it starts listens
    on 127.0.0.1 only; afterwards, no secret in any of its outputs (stdout, stderr, logs, Airflow
    task logs, dbt and GX artifacts, the report, the warehouse and the lake).
 2. ``pipeline transform`` killed with SIGKILL part way (the whole job, as ``kill -9 -PGID`` does):
@@ -13,7 +13,8 @@ tests/test_pipeline_end_to_end.py, which runs the pipeline twice and compares th
    dbt goes with it (the product's ``dies_with_parent``), so the next run proceeds.
 4. ``pipeline transform`` while another process holds the warehouse: it fails at once, in one line
    naming that process (DuckDB never waits for its lock).
-5. ``pipeline lake`` killed with SIGKILL part way: every lake table's current version is whole.
+5. ``pipeline lake --full-refresh`` killed with SIGKILL part way: every lake table's current
+   version is whole, and the incremental rerun converges to the same tables.
 
 Every ``pipeline`` command runs as a job of its own (a session, as a shell starts it) and the suite
 looks at the warehouse only once every process of that job has exited: a process killed with
@@ -390,8 +391,11 @@ def run_pipeline_scenarios(
             kills = 0
             for delay in (rng.uniform(5, 20), rng.uniform(20, 45)):
                 killed = []
+                # A full refresh rewrites every table: a kill lands mid-write or mid-merge.
                 job = _pipeline(
-                    "lake", "--run-date", LOGICAL_DATE, env=env, watch=_kill_after(delay, killed)
+                    *("lake", "--full-refresh", "--run-date", LOGICAL_DATE),
+                    env=env,
+                    watch=_kill_after(delay, killed),
                 )
                 outputs.append(job.output)
                 kills += bool(killed)
@@ -402,6 +406,8 @@ def run_pipeline_scenarios(
                     f"{name} after a kill at {delay:.0f}s"
                     for name in _differences(reference_lake, now)
                 ]
+            # The incremental rerun finds no checkpoint (the killed refresh removed it): it
+            # merges all of bronze into what the kills left, and must converge.
             job = _pipeline("lake", "--run-date", LOGICAL_DATE, env=env)
             outputs.append(job.output)
             if job.problem("lake"):
