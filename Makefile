@@ -51,7 +51,7 @@ report: install ## Write the HTML report of the latest run (data/reports/)
 # The tiers are pytest markers given in tests/conftest.py. `make test` runs every tier on two
 # workers (pytest-xdist, whole files per worker, in the order conftest.py sorts them: the longest
 # first), so the end-to-end pipeline module runs on one while the other goes through the rest.
-test: install lint ## Run every test tier, after ruff (under 15 minutes on 2 cores)
+test: install lint ## Run every test tier, after ruff (about 20 minutes on 2 cores)
 	$(RUN) pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 test-fast: install ## Only the fast tier: pure functions, mock endpoints, connectors (under 90 s)
