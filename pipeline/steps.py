@@ -228,7 +228,7 @@ def maintain_lake(settings: Settings) -> dict[str, Any]:
     """
     from deltalake import DeltaTable
 
-    from spark_jobs.delta_io import RETENTION_HOURS
+    from spark_jobs.delta_io import LAKE_TABLES, RETENTION_HOURS
 
     tables = {}
     for name in LAKE_TABLES:
@@ -256,21 +256,11 @@ def _parquet_files(table: Path) -> int:
     return sum(1 for _ in table.rglob("*.parquet"))
 
 
-# The lake's Delta tables, by the names people use (`pipeline lake history gold/email_events`).
-LAKE_TABLES = (
-    "silver/email_activity",
-    "quarantine/email_activity",
-    "gold/email_events",
-    "gold/campaign_engagement",
-    "gold/campaign_daily_engagement",
-    "gold/person_engagement",
-    "gold/person_sessions",
-)
-
-
 def _lake_table(settings: Settings, table: str):  # -> deltalake.DeltaTable
     """The Delta table ``table`` of the lake, or a one-line error naming the tables there are."""
     from deltalake import DeltaTable
+
+    from spark_jobs.delta_io import LAKE_TABLES
 
     if table not in LAKE_TABLES:
         raise StepError(f"unknown lake table {table!r}: choose one of {', '.join(LAKE_TABLES)}")

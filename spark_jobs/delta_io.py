@@ -22,7 +22,18 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
     from pyspark.sql.types import StructType
 
-# Time travel promised: a week of versions. The lake's maintenance (pipeline/lake_maintenance.py)
+# The lake's Delta tables under its root, by the names people use (`pipeline lake history
+# gold/email_events`): spark_jobs/lake.py writes each of them.
+LAKE_TABLES = (
+    "silver/email_activity",
+    "quarantine/email_activity",
+    "gold/email_events",
+    "gold/campaign_engagement",
+    "gold/campaign_daily_engagement",
+    "gold/person_engagement",
+    "gold/person_sessions",
+)
+# Time travel promised: a week of versions. The lake's maintenance (pipeline.steps.maintain_lake)
 # vacuums with this retention: it removes only the files that no version of the last week needs.
 RETENTION_HOURS = 7 * 24
 LOG = "_delta_log"

@@ -258,7 +258,7 @@ class Batches:
         scored = person_engagement.transform(
             silver if moved else of(silver, people, ["email_id"]), as_of
         )
-        if moved and not rebuild:
+        if moved:  # everyone rescored: the table replaced
             totals.add("gold/person_engagement", publish(scored, engagement_table))
         else:
             update(person_engagement, scored, ["email_id"], ["email_id"], people)

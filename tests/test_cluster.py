@@ -49,6 +49,7 @@ from served_truth import (
 from pipeline.cluster import AirflowApi, ClusterError, postgres_bin_dir
 from pipeline.config import Settings
 from pipeline.executables import console_script
+from spark_jobs.delta_io import LAKE_TABLES
 from testbench.listeners import ListenerWatch
 from testbench.support import free_port
 
@@ -80,14 +81,9 @@ INGESTION_TASKS = {
     "ingest.extract_load_google_sheets",
     "lake.land_email_events",
 }
-LAKE_TABLES = (
-    "silver/email_activity",
-    "gold/email_events",
-    "gold/campaign_engagement",
-    "gold/campaign_daily_engagement",
-    "gold/person_engagement",
-    "gold/person_sessions",
-)
+# Quarantine keeps a bad record as first landed (its raw id, its extraction time), which a task
+# retried after a fault lands again under new ones: the runs are compared on the other tables.
+COMPARED_LAKE_TABLES = tuple(t for t in LAKE_TABLES if not t.startswith("quarantine/"))
 
 
 @dataclass
@@ -268,7 +264,7 @@ def _lake(lake: Path) -> dict[str, list[tuple]]:
             ),
             key=repr,
         )
-        for table in LAKE_TABLES
+        for table in COMPARED_LAKE_TABLES
     }
 
 

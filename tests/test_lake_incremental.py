@@ -15,21 +15,14 @@ from deltalake import DeltaTable
 from pyspark.sql import SparkSession
 
 from spark_jobs import lake as lake_run
+from spark_jobs.delta_io import LAKE_TABLES
 from spark_jobs.lake import Lake
 
 spark = jobs_tests.spark  # one JVM with test_spark_jobs
 land = jobs_tests.land
 event = jobs_tests.event
 
-TABLES = (
-    "silver/email_activity",
-    "quarantine/email_activity",
-    "gold/email_events",
-    "gold/campaign_engagement",
-    "gold/campaign_daily_engagement",
-    "gold/person_engagement",
-    "gold/person_sessions",
-)
+TABLES = LAKE_TABLES
 
 
 def at(hour: int, minute: int, day: int = 1) -> str:
