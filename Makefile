@@ -63,7 +63,7 @@ test-integration: install ## Only the integration tier: dbt, Spark, GX, syncs, t
 test-e2e: install ## Only the end-to-end tier: Airflow runs, the playbook, bench and chaos smoke
 	$(RUN) pytest -m e2e
 
-test-cluster: install ## Only the production topology's tests (make cluster: two runs, faults; needs PostgreSQL)
+test-cluster: install ## Only the production topology's tests (make cluster: a run with two faults; needs PostgreSQL)
 	$(RUN) pytest tests/test_cluster.py tests/test_cluster_runner.py tests/test_topology.py
 
 lint: install ## ruff (lint and format check)

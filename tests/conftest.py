@@ -251,7 +251,7 @@ TIERS = {
     ),
     # Longest first (see pytest_collection_modifyitems).
     "e2e": (
-        # The production topology (PostgreSQL, Airflow's components, a Spark cluster): two runs.
+        # The production topology (PostgreSQL, Airflow, a Spark cluster): a run with faults.
         "test_cluster",
         "test_pipeline_end_to_end",
         "test_playbook",

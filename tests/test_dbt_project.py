@@ -143,7 +143,9 @@ def test_build_runs_models_data_tests_and_unit_tests(built: dict) -> None:
     assert set(built_nodes.values()) <= {"success", "pass"}
     assert {node for node in statuses if node not in built_nodes} == EXPOSURES
     kinds = {unique_id.split(".")[0] for unique_id in built_nodes}
-    assert kinds == {"model", "seed", "test", "unit_test"}
+    assert kinds == {"model", "seed", "test", "unit_test", "operation"}
+    # the operation is the on-run-start hook that creates the lake's schema before models race to
+    assert statuses["operation.campaign_pipeline.campaign_pipeline-on-run-start-0"] == "success"
     # the reconciliation of raw rows with clean and quarantined ones ran, and passed
     assert statuses["test.campaign_pipeline.assert_raw_rows_are_clean_or_quarantined"] == "pass"
 
