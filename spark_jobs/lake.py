@@ -91,24 +91,6 @@ class Lake:
         return str(self.root / "gold" / job.APP_NAME)
 
 
-def job_argv(lake_root: Path) -> list[tuple[object, list[str]]]:
-    """Each job of the lake, in order, with its ``--input`` and ``--output`` under ``lake_root``.
-
-    What the jobs' own entry points take: a full rebuild job by job (the bench compares them).
-    """
-    lake = Lake(lake_root)
-    jobs: list[tuple[object, list[str]]] = [
-        (
-            email_activity,
-            ["--input", lake.bronze, "--output", lake.silver, "--quarantine", lake.quarantine],
-        )
-    ]
-    for job in GOLD_JOBS:  # in order: person_sessions reads what email_events publishes
-        source = str(lake_root / job.INPUT)
-        jobs.append((job, ["--input", source, "--output", lake.gold(job)]))
-    return jobs
-
-
 @dataclass
 class Totals:
     """What a run did, summed over its micro-batches: the run's summary line."""

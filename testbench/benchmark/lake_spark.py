@@ -1,10 +1,17 @@
-"""The Spark side of the lake comparison: the jobs of lake_duckdb, timed apart from Spark's
-fixed start.
+"""The Spark side of the lake comparison: the lake's own job (spark_jobs/lake.py), a full rebuild
+of the whole history against the daily incremental run, timed apart from Spark's fixed start.
 
-The jobs are the project's own, in the list and order ``spark_jobs/lake.py`` runs them
-(``lake.job_argv``: email_activity silver, then every gold table), in one session, each job's
-``main`` with its ``--input`` and ``--output``. The session's start is timed apart, so the
-comparison with DuckDB can be made "after Spark's fixed start".
+``--bronze`` is a bronze folder of several ingestions (``ingest_date=...`` partitions). In one
+session:
+
+* **full**: ``lake.run(full_refresh=True)`` over every ingestion: what DuckDB's same transforms
+  (lake_duckdb) are compared with;
+* **daily**: a second lake built from every ingestion but the last (untimed: the history), then
+  the last ingestion arrives and ``lake.run()`` merges only it: the daily incremental run.
+
+Both lakes read the bench's bronze through symbolic links, one per ingestion. Their tables' row
+counts must agree (``same_counts``): an incremental run that is fast because it is wrong does not
+count.
 
     python -m testbench.benchmark.lake_spark --bronze data/lake/bronze/email_activity \\
         --output out/ --run-date 2026-06-01
@@ -13,9 +20,7 @@ comparison with DuckDB can be made "after Spark's fixed start".
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
-import io
 import os
 import shutil
 import sys
@@ -25,6 +30,14 @@ from pathlib import Path
 from testbench.benchmark.measure import emit
 
 
+def _bronze_of(root: Path, ingestions: list[Path]) -> None:
+    """Give the lake at ``root`` a bronze folder that holds ``ingestions`` (links, no copies)."""
+    bronze = root / "bronze" / "email_activity"
+    bronze.mkdir(parents=True, exist_ok=True)
+    for ingestion in ingestions:
+        (bronze / ingestion.name).symlink_to(ingestion.resolve(), target_is_directory=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--bronze", required=True, type=Path)
@@ -32,32 +45,65 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-date", required=True, type=dt.date.fromisoformat)
     parser.add_argument("--master", default=os.environ.get("SPARK_MASTER", "local[*]"))
     args = parser.parse_args(argv)
+    ingestions = sorted(args.bronze.glob("ingest_date=*"))
+    if len(ingestions) < 2:
+        print(
+            f"lake_spark: {args.bronze} holds {len(ingestions)} ingestion(s); the daily run "
+            "needs a history and a new day: land email activity on two dates",
+            file=sys.stderr,
+        )
+        return 2
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     started = time.perf_counter()
+    from deltalake import DeltaTable
+
     from spark_jobs import email_activity, lake
+    from spark_jobs.delta_io import LAKE_TABLES
     from spark_jobs.session import build_session
 
     shutil.rmtree(args.output, ignore_errors=True)
-    spark = build_session("bench_lake", args.master)
+    spark = build_session(f"bench_lake {args.run_date}", args.master)
     session_s = time.perf_counter() - started
-    # The lake's own job list (spark_jobs/lake.py), over a root whose bronze is the bench's.
-    (args.output / "bronze").mkdir(parents=True)
-    (args.output / "bronze" / "email_activity").symlink_to(args.bronze.resolve())
-    common = ["--master", args.master, "--run-date", args.run_date.isoformat()]
-    jobs = lake.job_argv(args.output)
-    jobs_started = time.perf_counter()
-    summaries = io.StringIO()
+    full, daily = lake.Lake(args.output / "full"), lake.Lake(args.output / "daily")
     try:
-        for job, arguments in jobs:
-            with contextlib.redirect_stdout(summaries):
-                code = job.main([*arguments, *common])
-            if code != 0:
-                return code
-        jobs_s = time.perf_counter() - jobs_started
-        bronze_rows = email_activity.read_bronze(spark, str(args.bronze), args.run_date).count()
+        _bronze_of(full.root, ingestions)
+        began = time.perf_counter()
+        full_summary = lake.run(spark, full, full_refresh=True)
+        full_s = time.perf_counter() - began
+
+        _bronze_of(daily.root, ingestions[:-1])
+        began = time.perf_counter()
+        lake.run(spark, daily, full_refresh=True)
+        history_s = time.perf_counter() - began
+        _bronze_of(daily.root, ingestions[-1:])
+        began = time.perf_counter()
+        daily_summary = lake.run(spark, daily)
+        incremental_s = time.perf_counter() - began
+        bronze_rows = email_activity.read_bronze(spark, str(args.bronze), None).count()
     finally:
         spark.stop()
-    emit({"records": bronze_rows, "session_s": round(session_s, 3), "jobs_s": round(jobs_s, 3)})
+    counts = {
+        root: {
+            table: DeltaTable(str(root / table)).to_pyarrow_dataset().count_rows()
+            for table in LAKE_TABLES
+        }
+        for root in (full.root, daily.root)
+    }
+    emit(
+        {
+            "records": bronze_rows,
+            "session_s": round(session_s, 3),
+            "jobs_s": round(full_s, 3),  # the full rebuild: what DuckDB is compared with
+            "full_s": round(full_s, 3),
+            "history_s": round(history_s, 3),
+            "incremental_s": round(incremental_s, 3),
+            "incremental_rows_read": daily_summary["rows_read"],
+            "full_rows_read": full_summary["rows_read"],
+            "new_day": ingestions[-1].name.split("=", 1)[1],
+            "same_counts": counts[full.root] == counts[daily.root],
+            "table_rows": counts[full.root],
+        }
+    )
     return 0
 
 

@@ -20,6 +20,7 @@ INCREMENTAL_SHARE = 0.05
 PEAK_RSS_MB = 1024  # a sync's peak at the largest scale
 STAGE_PEAK_RSS_MB = 1536  # any pipeline stage's
 SPARK_VS_DUCKDB = 2.0
+LAKE_DAILY_SHARE = 0.10  # the lake's daily incremental run / its full rebuild of the same history
 DOCS_BEGIN, DOCS_END = "<!-- bench:results -->", "<!-- /bench:results -->"
 
 
@@ -211,6 +212,15 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             f"<= {SPARK_VS_DUCKDB}",
             ratio <= SPARK_VS_DUCKDB,
         )
+    if spark and "error" not in spark and "incremental_s" in spark["detail"]:
+        detail = spark["detail"]
+        share = detail["incremental_s"] / detail["full_s"]
+        check(
+            "lake: daily incremental run / full rebuild (same tables)",
+            round(share, 3),
+            f"<= {LAKE_DAILY_SHARE}",
+            share <= LAKE_DAILY_SHARE and detail["same_counts"],
+        )
     return checks
 
 
@@ -359,6 +369,17 @@ def markdown(results: dict[str, Any]) -> str:
                 f"Spark: session start {lake['detail']['session_s']:.1f} s, jobs "
                 f"{lake['detail']['jobs_s']:.1f} s, process {lake['wall_s']:.1f} s.",
             ]
+            detail = lake["detail"]
+            if "incremental_s" in detail:
+                lines.append(
+                    f"The lake's full rebuild ({detail['full_rows_read']:,} bronze rows) took "
+                    f"{detail['full_s']:.1f} s; the daily incremental run, merging the ingestion "
+                    f"of {detail['new_day']} ({detail['incremental_rows_read']:,} rows) into a "
+                    f"lake built from the days before, {detail['incremental_s']:.1f} s "
+                    f"({detail['incremental_s'] / detail['full_s']:.1%} of the full rebuild); "
+                    "the two lakes' tables hold "
+                    + ("the same row counts." if detail["same_counts"] else "DIFFERENT row counts.")
+                )
         lines.append("")
     scales = results["scales"]
     for upper in range(len(scales) - 1, 0, -1):  # the largest interval first
