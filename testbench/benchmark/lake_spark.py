@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     from deltalake import DeltaTable
 
-    from spark_jobs import email_activity, lake
+    from spark_jobs import lake
     from spark_jobs.delta_io import LAKE_TABLES
     from spark_jobs.session import build_session
 
@@ -79,7 +79,6 @@ def main(argv: list[str] | None = None) -> int:
         began = time.perf_counter()
         daily_summary = lake.run(spark, daily)
         incremental_s = time.perf_counter() - began
-        bronze_rows = email_activity.read_bronze(spark, str(args.bronze), None).count()
     finally:
         spark.stop()
     counts = {
@@ -91,14 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     }
     emit(
         {
-            "records": bronze_rows,
+            "records": full_summary["rows_read"],  # every bronze row, read by the full rebuild
             "session_s": round(session_s, 3),
             "jobs_s": round(full_s, 3),  # the full rebuild: what DuckDB is compared with
-            "full_s": round(full_s, 3),
             "history_s": round(history_s, 3),
             "incremental_s": round(incremental_s, 3),
             "incremental_rows_read": daily_summary["rows_read"],
-            "full_rows_read": full_summary["rows_read"],
             "new_day": ingestions[-1].name.split("=", 1)[1],
             "same_counts": counts[full.root] == counts[daily.root],
             "table_rows": counts[full.root],
